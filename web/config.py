@@ -1,0 +1,43 @@
+"""Configuration from the environment; every role reads its own prefix."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_PORTS = {"registry": 8700, "issuer": 8701, "wallet": 8702, "verifier": 8703}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+@dataclass
+class RoleConfig:
+    """What one role app needs to start; tests build it directly, `from_env` reads WORKCRED_*."""
+
+    role: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    base_url: str = ""
+    database_url: str = ""
+    secret_key: str = ""
+    dev: bool = False  # allows http:// did:web for loopback hosts and non-secure cookies
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, role: str) -> RoleConfig:
+        from .db import database_url
+
+        prefix = f"WORKCRED_{role.upper()}_"
+        port = int(env(prefix + "PORT") or DEFAULT_PORTS.get(role, 0))
+        host = env(prefix + "HOST") or "127.0.0.1"
+        base = env(prefix + "BASE_URL") or f"http://{host}:{port}"
+        secret = env(prefix + "SECRET_KEY") or env("WORKCRED_SECRET_KEY") or ""
+        dev = (env("WORKCRED_DEV") or "0") in ("1", "true", "yes")
+        if not secret:
+            if not dev:
+                raise RuntimeError(f"set {prefix}SECRET_KEY or WORKCRED_SECRET_KEY (or WORKCRED_DEV=1 for development)")
+            secret = "dev-only-" + role
+        extra = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+        return cls(role, host, port, base.rstrip("/"), database_url(role), secret, dev, extra)
