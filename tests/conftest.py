@@ -1,0 +1,71 @@
+"""Shared fixtures: database URLs for SQLite and PostgreSQL, paths to the shared vectors."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_VECTORS = Path(os.environ.get("WORKCRED_SHARED_VECTORS", ROOT.parent / "shared" / "vectors"))
+LOCAL_VECTORS = ROOT / "tests" / "vectors"
+PG_URL = os.environ.get("WORKCRED_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("WORKCRED_REQUIRE_PG", "0") == "1"
+
+os.environ.setdefault("WORKCRED_DEV", "1")
+
+
+def _pg_available() -> str | None:
+    """None when the PostgreSQL test server answers, else the reason it does not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except Exception as e:  # any failure means "skip, and say why"
+        return f"PostgreSQL at {PG_URL} is not reachable: {type(e).__name__}: {e}".strip()
+
+
+_PG_REASON = _pg_available()
+
+
+def vectors_dir() -> Path:
+    """The W3C vc-di-eddsa vectors: ../shared/vectors, else the copy in tests/vectors."""
+    shared = SHARED_VECTORS / "w3c-vc-di-eddsa"
+    return shared if shared.exists() else LOCAL_VECTORS / "w3c-vc-di-eddsa"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if _PG_REASON:
+        if REQUIRE_PG:
+            pytest.fail(_PG_REASON)
+        pytest.skip(_PG_REASON)
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Runs a storage test on both the embedded SQLite and the production PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
