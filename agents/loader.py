@@ -1,0 +1,303 @@
+"""Offline JSON-LD: bundled contexts, a loader that never fetches, bounded parsing and RDFC-1.0.
+
+Every context a credential may use is bundled in this package (agents/contexts, vendored from the
+W3C/Digital Bazaar npm packages) or registered by our own `schemas` package. An unknown context is
+an `UnknownContext` error, never a network request. Hostile documents are bounded before any
+JSON-LD work starts (size, depth, members, control characters) and during canonicalisation
+(blank nodes and the work of the N-degree hashing step), so a verifier answers in bounded time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pyld import jsonld  # type: ignore[import-untyped]
+from pyld.canon import URDNA2015  # type: ignore[import-untyped]
+
+from .errors import DroppedProperty, InvalidCredential, ResourceLimit, UnknownContext
+
+CONTEXT_DIR = Path(__file__).parent / "contexts"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may cost; the defaults fit a multi-proof presentation of a few contracts."""
+
+    max_bytes: int = 256 * 1024
+    max_depth: int = 32
+    max_members: int = 20_000  # object members + array items, all levels
+    max_string: int = 64 * 1024
+    max_blank_nodes: int = 512
+    max_ndegree_calls: int = 2_000  # Hash N-Degree Quads invocations (RDFC-1.0 §4.8)
+    max_ndegree_group: int = 6  # blank nodes sharing one related hash: 6! permutations at most
+
+
+DEFAULT_LIMITS = Limits()
+
+
+# --- the bundled contexts ------------------------------------------------------------------------
+
+
+@cache
+def _bundled() -> dict[str, dict[str, Any]]:
+    index = json.loads((CONTEXT_DIR / "index.json").read_text(encoding="utf-8"))
+    out: dict[str, dict[str, Any]] = {}
+    for url, entry in index.items():
+        out[url] = json.loads((CONTEXT_DIR / entry["file"]).read_text(encoding="utf-8"))
+    try:  # our own vocabulary, shipped by the schemas package
+        import schemas
+
+        out.update(schemas.context_documents())
+    except (ImportError, AttributeError):
+        pass
+    return out
+
+
+_extra: dict[str, dict[str, Any]] = {}
+_extra_lock = threading.Lock()
+
+
+def register_context(url: str, document: dict[str, Any]) -> None:
+    """Add a context (tests, the W3C test suites); it is served like a bundled one."""
+    with _extra_lock:
+        _extra[url] = document
+
+
+def known_contexts() -> list[str]:
+    return sorted(set(_bundled()) | set(_extra))
+
+
+def context_document(url: str) -> dict[str, Any]:
+    doc = _extra.get(url) or _bundled().get(url)
+    if doc is None:
+        raise UnknownContext(
+            f"unknown JSON-LD context {url!r}: contexts are bundled and never fetched",
+            message_ko=f"알 수 없는 JSON-LD 컨텍스트입니다: {url} (컨텍스트는 내려받지 않습니다)",
+            context=url,
+        )
+    return doc
+
+
+def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """pyld document loader that serves only bundled contexts."""
+    return {
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": copy.deepcopy(context_document(url)),
+    }
+
+
+# --- bounded parsing -----------------------------------------------------------------------------
+
+_CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
+def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse untrusted JSON within `limits`; the result is then checked by `check_bounds`."""
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > limits.max_bytes:
+        raise ResourceLimit(
+            f"the document is {size} bytes; the limit is {limits.max_bytes}",
+            message_ko=f"문서가 너무 큽니다 ({size}바이트, 최대 {limits.max_bytes}바이트)",
+        )
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidCredential("the document is not UTF-8", message_ko="문서가 UTF-8 형식이 아닙니다") from None
+    # cheap pre-check for nesting before json.loads can recurse deeply
+    depth = 0
+    for ch in raw:
+        if ch in "[{":
+            depth += 1
+            if depth > limits.max_depth:
+                raise ResourceLimit(
+                    f"the document is nested deeper than {limits.max_depth} levels",
+                    message_ko=f"문서의 중첩이 너무 깊습니다 (최대 {limits.max_depth}단계)",
+                )
+        elif ch in "]}":
+            depth -= 1
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise InvalidCredential(
+            f"the document is not valid JSON: {e}", message_ko="문서가 올바른 JSON이 아닙니다"
+        ) from None
+    check_bounds(value, limits)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidCredential(f"{name} is not allowed in JSON", message_ko=f"JSON에 {name} 값은 쓸 수 없습니다")
+
+
+def check_bounds(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse documents that are too deep, too wide, or carry control characters."""
+    members = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise ResourceLimit(
+                f"the document is nested deeper than {limits.max_depth} levels",
+                message_ko=f"문서의 중첩이 너무 깊습니다 (최대 {limits.max_depth}단계)",
+            )
+        if isinstance(node, dict):
+            members += len(node)
+            for k, v in node.items():
+                _check_string(k, limits)
+                stack.append((v, depth + 1))
+        elif isinstance(node, list):
+            members += len(node)
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, str):
+            _check_string(node, limits)
+        elif isinstance(node, float) and node != node:  # NaN
+            raise InvalidCredential("NaN is not allowed", message_ko="NaN 값은 쓸 수 없습니다")
+        if members > limits.max_members:
+            raise ResourceLimit(
+                f"the document has more than {limits.max_members} members",
+                message_ko=f"문서의 항목이 너무 많습니다 (최대 {limits.max_members}개)",
+            )
+
+
+def _check_string(s: str, limits: Limits) -> None:
+    if len(s) > limits.max_string:
+        raise ResourceLimit(
+            f"a string is longer than {limits.max_string} characters",
+            message_ko=f"문자열이 너무 깁니다 (최대 {limits.max_string}자)",
+        )
+    if not _CONTROL.isdisjoint(s):
+        raise InvalidCredential(
+            "the document contains control characters",
+            message_ko="문서에 허용되지 않는 제어 문자가 있습니다",
+        )
+
+
+# --- JSON-LD expansion and RDFC-1.0 ----------------------------------------------------------------
+
+
+def _strict_processor() -> Any:
+    dropped: list[str | None] = []
+
+    def on_dropped(prop: str | None) -> None:
+        dropped.append(prop)
+
+    return jsonld.JsonLdProcessor(on_property_dropped=on_dropped), dropped
+
+
+def _options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "documentLoader": document_loader,
+        "processingMode": "json-ld-1.1",
+        "base": "",
+    }
+    if extra:
+        opts.update(extra)
+    return opts
+
+
+def _jsonld_call(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except jsonld.JsonLdError as e:
+        cause: BaseException | None = e
+        while cause is not None:
+            if isinstance(cause, InvalidCredential | ResourceLimit):
+                raise cause from None
+            details = getattr(cause, "details", None)
+            if isinstance(details, dict) and isinstance(details.get("cause"), BaseException):
+                inner = details["cause"]
+                if isinstance(inner, InvalidCredential | ResourceLimit):
+                    raise inner from None
+            cause = cause.__cause__
+        raise InvalidCredential(
+            f"the document is not valid JSON-LD: {_jsonld_message(e)}",
+            message_ko="문서가 올바른 JSON-LD가 아닙니다",
+        ) from None
+    except RecursionError:
+        raise ResourceLimit("the document is too complex", message_ko="문서가 너무 복잡합니다") from None
+
+
+def _jsonld_message(e: Exception) -> str:
+    msgs = []
+    cur: BaseException | None = e
+    while cur is not None and len(msgs) < 4:
+        msgs.append(str(cur).splitlines()[0])
+        cur = cur.__cause__
+    return " / ".join(msgs)
+
+
+def _raise_dropped(dropped: list[str | None]) -> None:
+    if dropped:
+        names = ", ".join(sorted({str(d) for d in dropped}))
+        raise DroppedProperty(
+            f"properties not defined by any @context would be dropped and left unsigned: {names}",
+            message_ko=f"@context에 정의되지 않아 서명에서 빠지는 속성이 있습니다: {names}",
+            properties=names,
+        )
+
+
+def expand(document: dict[str, Any]) -> list[Any]:
+    """Expand with the bundled contexts; a property JSON-LD would drop is an error."""
+    proc, dropped = _strict_processor()
+    out = _jsonld_call(lambda: proc.expand(document, _options()))
+    _raise_dropped(dropped)
+    return list(out)
+
+
+class _BoundedRdfc(URDNA2015):  # type: ignore[misc]
+    """RDFC-1.0 (URDNA2015) with a work budget on the N-degree step, which is exponential."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self._limits = limits
+        self._calls = 0
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        self._calls += 1
+        if self._calls > self._limits.max_ndegree_calls:
+            raise ResourceLimit(
+                "canonicalisation exceeded its work budget (blank-node structure too complex)",
+                message_ko="정규화 작업량 한도를 넘었습니다 (빈 노드 구조가 너무 복잡합니다)",
+            )
+        related = super().create_hash_to_related(id_, issuer)
+        if any(len(group) > self._limits.max_ndegree_group for group in related.values()):
+            raise ResourceLimit(
+                "canonicalisation refused: too many indistinguishable blank nodes",
+                message_ko="정규화를 거부했습니다: 구별할 수 없는 빈 노드가 너무 많습니다",
+            )
+        return related
+
+
+def to_dataset(document: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """JSON-LD to an RDF dataset (pyld form), with the dropped-property and blank-node checks."""
+    proc, dropped = _strict_processor()
+    dataset = _jsonld_call(lambda: proc.to_rdf(document, _options()))
+    _raise_dropped(dropped)
+    blanks: set[str] = set()
+    for triples in dataset.values():
+        for t in triples:
+            for pos in ("subject", "object"):
+                if t[pos]["type"] == "blank node":
+                    blanks.add(t[pos]["value"])
+    if len(blanks) > limits.max_blank_nodes:
+        raise ResourceLimit(
+            f"the document has {len(blanks)} blank nodes; the limit is {limits.max_blank_nodes}",
+            message_ko=f"빈 노드가 너무 많습니다 ({len(blanks)}개, 최대 {limits.max_blank_nodes}개)",
+        )
+    return dict(dataset)
+
+
+def canonize(document: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, offline and bounded."""
+    dataset = to_dataset(document, limits)
+    rdfc = _BoundedRdfc(limits)
+    return str(_jsonld_call(lambda: rdfc.main(dataset, {"format": "application/n-quads"})))
