@@ -1,10 +1,40 @@
-"""The registry's append-only log (interface first; implementation follows in this module)."""
+"""The registry's append-only log: RFC 6962 Merkle tree in SQL, C2SP signed checkpoints, proofs, receipts.
+
+Appends run inside the caller's transaction (`Log.append(session, ...)`), so a VDR row and its log
+entry commit or roll back together. Each append first updates the single `log_state` row: on PostgreSQL
+that row lock, on SQLite the database write lock, serialises index allocation until the transaction ends.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents import merkle
+from agents.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
+from agents.errors import Error, NotFound, RegistryError
+from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
+from agents.multibase import b64url
+from agents.receipts import Receipt
+from web.db import transaction
+
+from .models import NODE_INDEX_BITS, LogCheckpoint, LogEntry, LogNode, LogState, node_id
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ORIGIN = "registry.workcred.seoul.go.kr/log"
+STATE_ID = 1
+_IN_BATCH = 500  # bound on bound parameters per IN (...) query
+_MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
@@ -16,9 +46,437 @@ class AppendResult:
     leaf_hash: bytes
 
 
+@dataclass(frozen=True)
+class EntryInfo:
+    """The public view of one entry (no salt, no digest)."""
+
+    index: int
+    type: str
+    leaf_hash: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of re-verifying the whole log; `first_bad_index` is None when everything holds."""
+
+    size: int
+    entries_checked: int
+    nodes_checked: int
+    checkpoints_checked: int
+    first_bad_index: int | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_index is None and not self.problems
+
+
 class Log:
-    """`Log(session_factory, origin=..., signer=...)`; `append(session, type_tag, document_digest)` runs
-    inside the caller's transaction so a VDR row and its log entry commit (or roll back) together."""
+    """The log over one database: append, checkpoint, prove, verify."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        origin: str,
+        signer: Ed25519KeyPair,
+        checkpoint_every: int = 256,
+        checkpoint_seconds: float = 2.0,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        Checkpoint(origin, 0, merkle.EMPTY_ROOT)  # validates the origin line
+        self._sf = session_factory
+        self.origin = origin
+        self.key_name = origin  # C2SP: a log's key name is its origin
+        self._signer = signer
+        self.checkpoint_every = max(1, checkpoint_every)
+        self.checkpoint_seconds = checkpoint_seconds
+        self._on_checkpoint = on_checkpoint
+        self._clock = clock
+        self._monotonic = monotonic
+        self._last_checkpoint_at = monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def public_key(self) -> Ed25519PublicMultikey:
+        return self._signer.public
+
+    @property
+    def verifiers(self) -> dict[str, Ed25519PublicMultikey]:
+        return {self.key_name: self._signer.public}
+
+    # --- appending --------------------------------------------------------------------------------
 
     def append(self, session: Session, type_tag: str, document_digest: bytes) -> AppendResult:
-        raise NotImplementedError
+        """Append one entry in the caller's transaction; visible (and provable) once it commits."""
+        return self.append_many(session, [(type_tag, document_digest)])[0]
+
+    def append_many(self, session: Session, items: Sequence[tuple[str, bytes]]) -> list[AppendResult]:
+        """Append entries `(type_tag, document_digest)` in order, in the caller's transaction (bulk path)."""
+        if not items:
+            return []
+        salts = [secrets.token_bytes(merkle.SALT_SIZE) for _ in items]
+        leaves = [merkle.entry_leaf_hash(t, s, d) for (t, d), s in zip(items, salts, strict=True)]
+        # 1. take the log's write lock and reserve the indices in one statement
+        size, frontier = self._lock_state(session, len(items))
+        start = size - len(items)
+        # 2. extend the compact range, collecting every perfect subtree the new leaves complete
+        nodes: list[dict[str, object]] = []
+        stack = frontier
+        for offset, leaf in enumerate(leaves):
+            stack, done = merkle.frontier_append(stack, start + offset, leaf)
+            nodes.extend({"id": node_id(lv, ix), "hash": h} for lv, ix, h in done)
+        now = self._clock()
+        session.execute(
+            insert(LogEntry),
+            [
+                {"index": start + i, "type": t, "salt": s, "digest": d, "leaf_hash": h, "created_at": now}
+                for i, ((t, d), s, h) in enumerate(zip(items, salts, leaves, strict=True))
+            ],
+        )
+        if nodes:
+            session.execute(insert(LogNode), nodes)
+        session.execute(
+            update(LogState).where(LogState.id == STATE_ID).values(frontier=b"".join(stack))
+        )
+        return [AppendResult(start + i, s, h) for i, (s, h) in enumerate(zip(salts, leaves, strict=True))]
+
+    def _lock_state(self, session: Session, grow: int) -> tuple[int, list[bytes]]:
+        """`UPDATE log_state SET size = size + grow ... RETURNING`: the lock is held until commit."""
+        row = session.execute(
+            update(LogState)
+            .where(LogState.id == STATE_ID)
+            .values(size=LogState.size + grow)
+            .returning(LogState.size, LogState.frontier)
+        ).one_or_none()
+        if row is None:
+            raise RegistryError(
+                "the log is not initialised (run the registry migrations)",
+                message_ko="등록소 로그가 초기화되지 않았습니다",
+            )
+        size, blob = int(row[0]), bytes(row[1] or b"")
+        return size, [blob[i : i + 32] for i in range(0, len(blob), 32)]
+
+    # --- checkpoints ------------------------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign a checkpoint of the current tree if it grew since the last one; return the latest."""
+        with transaction(self._sf) as s:
+            size, frontier = self._lock_state(s, 0)
+            latest = s.execute(
+                select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+            ).scalar_one_or_none()
+            if latest is not None and latest.size >= size:
+                return Checkpoint(self.origin, latest.size, bytes(latest.root))
+            cp = Checkpoint(self.origin, size, merkle.frontier_root(frontier))
+            note = sign_checkpoint(cp, self.key_name, self._signer)
+            s.add(LogCheckpoint(size=cp.size, root=cp.root, note=note, created_at=self._clock()))
+        self._last_checkpoint_at = self._monotonic()
+        if self._on_checkpoint is not None:
+            self._on_checkpoint(cp)
+        return cp
+
+    def maybe_checkpoint(self) -> Checkpoint | None:
+        """Checkpoint when `checkpoint_every` entries or `checkpoint_seconds` have passed since the last."""
+        with self._sf() as s:
+            size = s.scalar(select(LogState.size).where(LogState.id == STATE_ID)) or 0
+            done = s.scalar(select(func.max(LogCheckpoint.size)))
+        if done is not None and size <= done:
+            return None
+        grown = size - (done or 0)
+        if grown >= self.checkpoint_every or self._monotonic() - self._last_checkpoint_at >= self.checkpoint_seconds:
+            try:
+                return self.checkpoint()
+            except IntegrityError:  # another process signed this size first
+                return None
+        return None
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        note = self.latest_note()
+        return None if note is None else parse_and_verify(note, self.verifiers)
+
+    def latest_note(self) -> str | None:
+        """The newest signed checkpoint note, as served at GET /log/checkpoint."""
+        with self._sf() as s:
+            return s.scalar(select(LogCheckpoint.note).order_by(LogCheckpoint.size.desc()).limit(1))
+
+    # --- reading and proving ----------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self._sf() as s:
+            return int(s.scalar(select(LogState.size).where(LogState.id == STATE_ID)) or 0)
+
+    def entry(self, index: int) -> EntryInfo:
+        with self._sf() as s:
+            row = s.get(LogEntry, index)
+            if row is None:
+                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {index}이(가) 없습니다")
+            return EntryInfo(row.index, row.type, bytes(row.leaf_hash), row.created_at)
+
+    def inclusion_proof(self, leaf_hash: bytes, size: int) -> tuple[int, list[bytes]]:
+        """(index, audit path) of the leaf with this hash in the tree of the first `size` leaves."""
+        with self._sf() as s:
+            current = self._current_size(s)
+            self._check_tree_size(size, current)
+            index = s.scalar(select(LogEntry.index).where(LogEntry.leaf_hash == leaf_hash))
+            if index is None:
+                raise NotFound("no entry with this leaf hash", message_ko="해당 잎 해시의 항목이 없습니다")
+            if index >= size:
+                raise RegistryError(
+                    f"entry {index} is not in the tree of size {size}",
+                    message_ko="해당 항목은 요청한 크기의 트리에 포함되지 않습니다",
+                )
+            nodes = self._fetch_nodes(s, merkle.inclusion_nodes(index, size))
+            return index, merkle.inclusion_proof(index, size, _getter(nodes))
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        with self._sf() as s:
+            self._check_tree_size(size2, self._current_size(s))
+            if not 0 <= size1 <= size2:
+                raise RegistryError(
+                    "first must be between 0 and second", message_ko="first는 0 이상 second 이하여야 합니다"
+                )
+            nodes = self._fetch_nodes(s, merkle.consistency_nodes(size1, size2))
+            return merkle.consistency_proof(size1, size2, _getter(nodes))
+
+    def receipt(self, index: int) -> Receipt | None:
+        """The holder's receipt for entry `index`, or None while no checkpoint covers it yet."""
+        with self._sf() as s:
+            row = s.get(LogEntry, index)
+            if row is None:
+                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {index}이(가) 없습니다")
+            cp_row = s.execute(
+                select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+            ).scalar_one_or_none()
+            if cp_row is None or cp_row.size <= index:
+                return None
+            nodes = self._fetch_nodes(s, merkle.inclusion_nodes(index, cp_row.size))
+            proof = merkle.inclusion_proof(index, cp_row.size, _getter(nodes))
+            return Receipt(
+                origin=self.origin,
+                index=index,
+                type=row.type,
+                salt=b64url(bytes(row.salt)),
+                inclusionProof=tuple(b64url(p) for p in proof),
+                checkpoint=cp_row.note,
+            )
+
+    def _current_size(self, s: Session) -> int:
+        return int(s.scalar(select(LogState.size).where(LogState.id == STATE_ID)) or 0)
+
+    @staticmethod
+    def _check_tree_size(size: int, current: int) -> None:
+        if not 0 <= size <= current:
+            raise RegistryError(
+                f"tree size {size} is beyond the log (size {current})",
+                message_ko=f"트리 크기 {size}은(는) 현재 로그 크기({current})를 넘습니다",
+            )
+
+    def _fetch_nodes(self, s: Session, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """All requested perfect subtrees in at most a few queries (leaves from log_entry, the rest from log_node)."""
+        wanted = set(ids)
+        leaves = sorted(ix for lv, ix in wanted if lv == 0)
+        inner = sorted(node_id(lv, ix) for lv, ix in wanted if lv > 0)
+        out: dict[tuple[int, int], bytes] = {}
+        for chunk in _chunks(leaves):
+            for ix, h in s.execute(select(LogEntry.index, LogEntry.leaf_hash).where(LogEntry.index.in_(chunk))):
+                out[(0, int(ix))] = bytes(h)
+        mask = (1 << NODE_INDEX_BITS) - 1
+        for chunk in _chunks(inner):
+            for nid, h in s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))):
+                out[(int(nid) >> NODE_INDEX_BITS, int(nid) & mask)] = bytes(h)
+        return out
+
+    # --- background checkpointing -----------------------------------------------------------------
+
+    def start_background(self, interval: float | None = None) -> None:
+        """Start the daemon thread that checkpoints every `checkpoint_seconds` (idempotent)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        period = interval if interval is not None else max(0.05, min(self.checkpoint_seconds, 1.0))
+        self._thread = threading.Thread(target=self._run, args=(period,), name="registry-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop_background(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self, period: float) -> None:
+        while not self._stop.wait(period):
+            try:
+                self.maybe_checkpoint()
+            except (SQLAlchemyError, Error):  # keep the timer alive across a transient database error
+                log.exception("background checkpoint failed")
+
+    # --- full verification ------------------------------------------------------------------------
+
+    def verify_all(self, observed_notes: Iterable[str] = (), chunk: int = 4096) -> VerifyResult:
+        """Re-verify the whole log from entry 0; see `registry verify`.
+
+        Checks every leaf hash against (type, salt, digest), every stored subtree hash, the stored size and
+        right edge, every checkpoint's signature and root, consistency proofs between consecutive
+        checkpoints, and any `observed_notes` (checkpoints seen elsewhere: receipts, witnesses, a chain).
+        """
+        v = _Verifier(self)
+        with self._sf() as s:
+            checkpoints = list(s.execute(select(LogCheckpoint).order_by(LogCheckpoint.size)).scalars())
+            v.expect_checkpoints([(c.size, bytes(c.root), c.note, "stored") for c in checkpoints])
+            for note in observed_notes:
+                try:
+                    cp = parse_and_verify(note, self.verifiers)
+                except RegistryError as e:
+                    v.problem(None, f"observed checkpoint rejected: {e.message}")
+                    continue
+                v.expect_checkpoints([(cp.size, cp.root, note, "observed")])
+            v.check_root(0)
+            stmt = select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=chunk)
+            for row in s.execute(stmt).scalars():
+                v.entry(row.index, row.type, bytes(row.salt), bytes(row.digest), bytes(row.leaf_hash))
+                if len(v.pending_nodes) >= chunk:
+                    v.compare_nodes(s)
+            v.compare_nodes(s)
+            v.finish(s)
+            pairs = [c for c in checkpoints if c.size <= v.size]
+            for a, b in zip(pairs, pairs[1:], strict=False):
+                try:
+                    nodes = self._fetch_nodes(s, merkle.consistency_nodes(a.size, b.size))
+                    proof = merkle.consistency_proof(a.size, b.size, _getter(nodes))
+                    merkle.verify_consistency(a.size, b.size, bytes(a.root), bytes(b.root), proof)
+                except RegistryError as e:
+                    v.problem(a.size, f"checkpoints {a.size} and {b.size} are not consistent: {e.message}")
+        return v.result()
+
+
+class _Verifier:
+    """State of one `verify_all` pass: the recomputed tree and what it must match."""
+
+    def __init__(self, owner: Log) -> None:
+        self.owner = owner
+        self.size = 0
+        self.frontier: list[bytes] = []
+        self.pending_nodes: dict[int, tuple[int, bytes]] = {}  # node id -> (first leaf, hash)
+        self.nodes_checked = 0
+        self.checkpoints: dict[int, list[tuple[bytes, str, str]]] = {}
+        self.checkpoints_checked = 0
+        self.last_good_checkpoint = 0
+        self.first_bad: int | None = None
+        self.problems: list[str] = []
+
+    def problem(self, index: int | None, text: str) -> None:
+        if index is not None and (self.first_bad is None or index < self.first_bad):
+            self.first_bad = index
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(text)
+
+    def expect_checkpoints(self, items: Iterable[tuple[int, bytes, str, str]]) -> None:
+        for size, root, note, source in items:
+            if source == "stored":
+                try:
+                    cp = parse_and_verify(note, self.owner.verifiers)
+                    if (cp.origin, cp.size, cp.root) != (self.owner.origin, size, root):
+                        raise RegistryError("the signed note does not match the stored size and root")
+                except RegistryError as e:
+                    self.problem(size - 1 if size else 0, f"stored checkpoint {size}: {e.message}")
+                    continue
+            self.checkpoints.setdefault(size, []).append((root, note, source))
+
+    def check_root(self, size: int) -> None:
+        expected = self.checkpoints.get(size)
+        if not expected:
+            return
+        root = merkle.frontier_root(self.frontier)
+        for cp_root, _note, source in expected:
+            self.checkpoints_checked += 1
+            if cp_root != root:
+                self.problem(
+                    self.last_good_checkpoint,
+                    f"{source} checkpoint of size {size} has a root the entries do not produce "
+                    f"(fork or rewritten history after index {self.last_good_checkpoint})",
+                )
+                return
+        self.last_good_checkpoint = size
+
+    def entry(self, index: int, type_tag: str, salt: bytes, digest: bytes, stored_leaf: bytes) -> None:
+        if index != self.size:
+            # a gap (deleted row) or a row outside the sequence: report the first index out of place
+            self.problem(min(index, self.size), f"entry index {index} where {self.size} was expected")
+            if index < self.size:
+                return
+        try:
+            leaf = merkle.entry_leaf_hash(type_tag, salt, digest)
+        except RegistryError as e:
+            self.problem(index, f"entry {index}: {e.message}")
+            leaf = stored_leaf
+        if leaf != stored_leaf:
+            self.problem(index, f"entry {index}: leaf hash does not match its type, salt and digest")
+        self.frontier, done = merkle.frontier_append(self.frontier, self.size, leaf)
+        for lv, ix, h in done:
+            self.pending_nodes[node_id(lv, ix)] = (ix << lv, h)
+        self.size += 1
+        self.check_root(self.size)
+
+    def compare_nodes(self, s: Session) -> None:
+        ids = sorted(self.pending_nodes)
+        for chunk in _chunks(ids):
+            stored = dict(s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))).tuples().all())
+            for nid in chunk:
+                first_leaf, h = self.pending_nodes[nid]
+                self.nodes_checked += 1
+                got = stored.get(nid)
+                if got is None or bytes(got) != h:
+                    level = nid >> NODE_INDEX_BITS
+                    self.problem(
+                        first_leaf,
+                        f"stored subtree hash for entries {first_leaf}..{first_leaf + (1 << level) - 1} "
+                        + ("is missing" if got is None else "does not match the entries"),
+                    )
+        self.pending_nodes.clear()
+
+    def finish(self, s: Session) -> None:
+        state = s.get(LogState, STATE_ID)
+        if state is None:
+            self.problem(0, "the log state row is missing")
+            return
+        if state.size != self.size:
+            self.problem(min(state.size, self.size), f"the log says it has {state.size} entries; {self.size} found")
+        if bytes(state.frontier or b"") != b"".join(self.frontier):
+            self.problem(self.last_good_checkpoint, "the stored right edge of the tree does not match the entries")
+        expected_nodes = sum(self.size >> lv for lv in range(1, max(self.size.bit_length(), 1) + 1))
+        stored_nodes = int(s.scalar(select(func.count()).select_from(LogNode)) or 0)
+        if stored_nodes != expected_nodes:
+            self.problem(self.size, f"{stored_nodes} subtree hashes stored where {expected_nodes} were expected")
+        for size in sorted(self.checkpoints):
+            if size > self.size:
+                self.problem(
+                    self.size, f"a checkpoint of size {size} exists but the log has only {self.size} entries"
+                )
+
+    def result(self) -> VerifyResult:
+        return VerifyResult(
+            self.size, self.size, self.nodes_checked, self.checkpoints_checked, self.first_bad, tuple(self.problems)
+        )
+
+
+def _getter(nodes: dict[tuple[int, int], bytes]) -> merkle.GetNode:
+    def get(level: int, index: int) -> bytes:
+        try:
+            return nodes[(level, index)]
+        except KeyError:
+            raise RegistryError(
+                f"the log is missing subtree ({level}, {index}); run `workcred registry verify`",
+                message_ko="로그의 트리 노드가 없습니다",
+            ) from None
+
+    return get
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), _IN_BATCH):
+        yield items[i : i + _IN_BATCH]

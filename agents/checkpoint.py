@@ -1,0 +1,218 @@
+"""Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes with Ed25519 signatures.
+
+A checkpoint note (https://c2sp.org/tlog-checkpoint, https://c2sp.org/signed-note)::
+
+    registry.workcred.seoul.go.kr/log      origin: names the log
+    1234                                   tree size, decimal, no leading zeros
+    3q2+7w...=                             root hash, standard base64 (32 bytes)
+    [extension lines]                      optional, non-empty
+                                           blank line ends the body
+    — <key name> <base64(key hash (4 bytes) || Ed25519 signature (64 bytes))>
+
+The key hash is the first 4 bytes of SHA-256(key name || "\\n" || 0x01 || 32-byte public key), as in the
+Go sumdb note format; the signature covers the body including its final newline. Witnesses co-sign with
+their own Ed25519 signed-note keys (extra signature lines); `parse_and_verify` can demand a quorum.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import RegistryError
+from .keys import Ed25519KeyPair, Ed25519PublicMultikey
+
+MAX_NOTE_BYTES = 16 * 1024
+MAX_SIGNATURES = 100
+MAX_EXTENSION_LINES = 32
+ALG_ED25519 = 0x01
+SIG_PREFIX = "\u2014 "  # em dash and a space
+_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,18})")
+_B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A log's commitment to its first `size` leaves (invariants checked on construction)."""
+
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.origin or not _is_line(self.origin):
+            raise _malformed("the origin line is empty or has control characters")
+        if not 0 <= self.size <= 2**63 - 1:
+            raise _malformed("the tree size is out of range")
+        if len(self.root) != 32:
+            raise _malformed("the root hash is not 32 bytes")
+        if len(self.extensions) > MAX_EXTENSION_LINES or any(not e or not _is_line(e) for e in self.extensions):
+            raise _malformed("an extension line is empty or has control characters")
+
+    def body(self) -> str:
+        """The checkpoint text (the signed-note text): origin, size, base64 root, extensions, each + newline."""
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode("ascii"), *self.extensions]
+        return "".join(line + "\n" for line in lines)
+
+
+def key_hash(name: str, public: Ed25519PublicMultikey) -> bytes:
+    """First 4 bytes of SHA-256(name || "\\n" || 0x01 || public key)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public.raw).digest()[:4]
+
+
+def verifier_key(name: str, public: Ed25519PublicMultikey) -> str:
+    """The Go-note verifier key string ``name+hex(keyhash)+base64(0x01 || pubkey)`` for publishing."""
+    _check_key_name(name)
+    return f"{name}+{key_hash(name, public).hex()}+{base64.b64encode(bytes([ALG_ED25519]) + public.raw).decode()}"
+
+
+def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicMultikey]:
+    """Parse ``name+hash+key`` back into a name and an Ed25519 public key, checking the hash."""
+    parts = vkey.strip().split("+")
+    if len(parts) != 3:
+        raise _malformed("a verifier key is name+hash+key")
+    name, hash_hex, key_b64 = parts
+    _check_key_name(name)
+    raw = _b64decode(key_b64)
+    if len(raw) != 33 or raw[0] != ALG_ED25519:
+        raise _malformed("the verifier key is not an Ed25519 note key")
+    public = Ed25519PublicMultikey(raw[1:])
+    if key_hash(name, public).hex() != hash_hex.lower():
+        raise _malformed("the verifier key hash does not match its name and key")
+    return name, public
+
+
+def sign_checkpoint(cp: Checkpoint, name: str, signer: Ed25519KeyPair) -> str:
+    """The signed note: the checkpoint body, a blank line, one signature line by `name`."""
+    return add_signature(cp.body() + "\n", name, signer)
+
+
+def add_signature(note: str, name: str, signer: Ed25519KeyPair) -> str:
+    """Append a (witness) signature line to an already signed note; the body is what is signed."""
+    _check_key_name(name)
+    body, _ = _split_note(note)
+    sig = signer.sign(body.encode("utf-8"))
+    blob = base64.b64encode(key_hash(name, signer.public) + sig).decode("ascii")
+    return note + f"{SIG_PREFIX}{name} {blob}\n"
+
+
+def parse_and_verify(
+    note: str,
+    verifiers: Mapping[str, Ed25519PublicMultikey],
+    *,
+    witnesses: Mapping[str, Ed25519PublicMultikey] | None = None,
+    witness_quorum: int = 0,
+) -> Checkpoint:
+    """Parse a signed checkpoint note strictly and verify it.
+
+    At least one key of `verifiers` (name -> key, normally the log's own) must have signed it; a
+    signature line by a known name and key hash that does not verify is an error (never skipped);
+    lines by unknown keys are ignored, as the signed-note spec asks. With `witness_quorum` > 0 at
+    least that many distinct `witnesses` must have co-signed too.
+    """
+    if not isinstance(note, str):
+        raise _malformed("a checkpoint note is text")
+    if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
+        raise RegistryError(
+            f"checkpoint note larger than {MAX_NOTE_BYTES} bytes", message_ko="체크포인트가 너무 큽니다"
+        )
+    body, sig_lines = _split_note(note)
+    signed = body.encode("utf-8")
+    verified_log = 0
+    verified_witnesses: set[str] = set()
+    for line in sig_lines:
+        name, khash, sig = _parse_signature_line(line)
+        for pool, is_log in ((verifiers, True), (witnesses or {}, False)):
+            key = pool.get(name)
+            if key is None or key_hash(name, key) != khash:
+                continue
+            if not key.verify(sig, signed):
+                raise RegistryError(
+                    f"the checkpoint signature by {name!r} does not verify (altered checkpoint or wrong key)",
+                    message_ko=f"체크포인트 서명({name})이 검증되지 않습니다",
+                )
+            if is_log:
+                verified_log += 1
+            else:
+                verified_witnesses.add(name)
+    if not verified_log:
+        raise RegistryError(
+            "the checkpoint is not signed by a trusted registry key (unknown key name or key hash): "
+            + ", ".join(sorted(verifiers)),
+            message_ko="신뢰하는 등록소 키로 서명된 체크포인트가 아닙니다",
+        )
+    if len(verified_witnesses) < witness_quorum:
+        raise RegistryError(
+            f"the checkpoint has {len(verified_witnesses)} witness cosignatures; {witness_quorum} required",
+            message_ko="체크포인트의 증인 서명 수가 부족합니다",
+        )
+    return parse_body(body)
+
+
+def parse_body(body: str) -> Checkpoint:
+    """Parse an (already verified) checkpoint body."""
+    lines = body.split("\n")
+    if lines[-1] != "" or len(lines) < 4:
+        raise _malformed("a checkpoint has an origin, a size and a root hash line")
+    origin, size_text, root_text, *extensions = lines[:-1]
+    if not _DECIMAL.fullmatch(size_text):
+        raise _malformed("the tree size is not a decimal number without leading zeros")
+    root = _b64decode(root_text)
+    return Checkpoint(origin, int(size_text), root, tuple(extensions))
+
+
+def _split_note(note: str) -> tuple[str, list[str]]:
+    """Split a signed note into its text (with final newline) and its signature lines."""
+    if not note.endswith("\n"):
+        raise _malformed("a signed note ends with a newline")
+    if any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7F for c in note):
+        raise _malformed("control characters in the note")
+    cut = note.rfind("\n\n")
+    if cut < 0:
+        raise _malformed("no blank line between the checkpoint and its signatures")
+    body = note[: cut + 1]
+    sig_lines = note[cut + 2 : -1].split("\n") if note[cut + 2 :] else []
+    if len(sig_lines) > MAX_SIGNATURES:
+        raise _malformed("too many signature lines")
+    return body, sig_lines
+
+
+def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
+    if not line.startswith(SIG_PREFIX):
+        raise _malformed("a signature line starts with an em dash and a space")
+    rest = line[len(SIG_PREFIX) :]
+    name, sep, blob = rest.rpartition(" ")
+    if not sep:
+        raise _malformed("a signature line is '— <name> <signature>'")
+    _check_key_name(name)
+    raw = _b64decode(blob)
+    if len(raw) < 5:
+        raise _malformed("a signature is a 4-byte key hash and the signature")
+    return name, raw[:4], raw[4:]
+
+
+def _check_key_name(name: str) -> None:
+    if not name or "+" in name or any(c.isspace() for c in name) or not _is_line(name):
+        raise _malformed("a key name is non-empty, with no spaces and no '+'")
+
+
+def _is_line(text: str) -> bool:
+    return all(ord(c) >= 0x20 and ord(c) != 0x7F for c in text)
+
+
+def _b64decode(text: str) -> bytes:
+    if not _B64.fullmatch(text) or len(text) % 4:
+        raise _malformed("a value is not standard base64")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _malformed("a value is not standard base64") from None
+
+
+def _malformed(why: str) -> RegistryError:
+    return RegistryError(f"malformed checkpoint note: {why}", message_ko="체크포인트 형식이 잘못되었습니다")
