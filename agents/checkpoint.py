@@ -89,7 +89,14 @@ def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicMultikey]:
 
 def sign_checkpoint(cp: Checkpoint, name: str, signer: Ed25519KeyPair) -> str:
     """The signed note: the checkpoint body, a blank line, one signature line by `name`."""
-    return add_signature(cp.body() + "\n", name, signer)
+    return sign_note(cp.body(), name, signer)
+
+
+def sign_note(text: str, name: str, signer: Ed25519KeyPair) -> str:
+    """A C2SP signed note over `text` (which ends with a newline) with one signature line."""
+    if not text.endswith("\n") or "\n\n" in text:
+        raise _malformed("a note text ends with one newline and has no blank line")
+    return add_signature(text + "\n", name, signer)
 
 
 def add_signature(note: str, name: str, signer: Ed25519KeyPair) -> str:
@@ -108,7 +115,18 @@ def parse_and_verify(
     witnesses: Mapping[str, Ed25519PublicMultikey] | None = None,
     witness_quorum: int = 0,
 ) -> Checkpoint:
-    """Parse a signed checkpoint note strictly and verify it.
+    """Parse a signed checkpoint note strictly and verify it (see `open_note`); return the checkpoint."""
+    return parse_body(open_note(note, verifiers, witnesses=witnesses, witness_quorum=witness_quorum))
+
+
+def open_note(
+    note: str,
+    verifiers: Mapping[str, Ed25519PublicMultikey],
+    *,
+    witnesses: Mapping[str, Ed25519PublicMultikey] | None = None,
+    witness_quorum: int = 0,
+) -> str:
+    """Verify a C2SP signed note and return its text (the signed part, with its final newline).
 
     At least one key of `verifiers` (name -> key, normally the log's own) must have signed it; a
     signature line by a known name and key hash that does not verify is an error (never skipped);
@@ -151,7 +169,7 @@ def parse_and_verify(
             f"the checkpoint has {len(verified_witnesses)} witness cosignatures; {witness_quorum} required",
             message_ko="체크포인트의 증인 서명 수가 부족합니다",
         )
-    return parse_body(body)
+    return body
 
 
 def parse_body(body: str) -> Checkpoint:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -480,3 +480,18 @@ def _getter(nodes: dict[tuple[int, int], bytes]) -> merkle.GetNode:
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
     for i in range(0, len(items), _IN_BATCH):
         yield items[i : i + _IN_BATCH]
+
+
+@dataclass
+class RegistryContext:
+    """What the registry app shares with its blueprints: `current_app.extensions["registry"]`."""
+
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    log: Log
+    api_tokens: tuple[str, ...]
+
+    def close(self) -> None:
+        """Stop the checkpoint thread and release the database connections."""
+        self.log.stop_background()
+        self.engine.dispose()

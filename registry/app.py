@@ -1,0 +1,85 @@
+"""The registry app: the append-only log API (and the VDR API when its module is present)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from agents.errors import KeyError_
+from agents.keys import Ed25519KeyPair
+from web import db
+from web.config import RoleConfig
+from web.factory import base_app
+
+from .api_log import bp as log_bp
+from .log import DEFAULT_ORIGIN, Log, RegistryContext
+
+DEV_KEY_FILE = "registry-key.json"
+
+
+def create_app(config: RoleConfig | None = None) -> Flask:
+    """Build the registry app; migrates the database and starts the checkpoint timer.
+
+    Settings (`config.extra`, i.e. WORKCRED_REGISTRY_*): KEY (secretKeyMultibase) or KEY_FILE, ORIGIN,
+    API_TOKENS (comma-separated), CHECKPOINT_EVERY, CHECKPOINT_SECONDS, BACKGROUND ("0" disables the timer).
+    Call `app.extensions["registry"].close()` to stop the timer and release connections.
+    """
+    config = config or RoleConfig.from_env("registry")
+    app = base_app("registry", config)
+    url = config.database_url or db.database_url("registry")
+    db.migrate("registry", url)
+    engine = db.make_engine(url)
+    factory = db.session_factory(engine)
+    extra = config.extra
+    log = Log(
+        factory,
+        origin=extra.get("origin") or DEFAULT_ORIGIN,
+        signer=load_signing_key(config),
+        checkpoint_every=int(extra.get("checkpoint_every") or 256),
+        checkpoint_seconds=float(extra.get("checkpoint_seconds") or 2.0),
+    )
+    tokens = tuple(t.strip() for t in (extra.get("api_tokens") or "").split(",") if t.strip())
+    ctx = RegistryContext(engine, factory, log, tokens)
+    app.extensions["registry"] = ctx
+    app.register_blueprint(log_bp)
+    try:
+        from .api_vdr import bp as vdr_bp
+    except ModuleNotFoundError as e:
+        if e.name != "registry.api_vdr":
+            raise
+    else:
+        app.register_blueprint(vdr_bp)
+    log.checkpoint()  # a signed (possibly empty) checkpoint is always available
+    if extra.get("background", "1") != "0":
+        log.start_background()
+    return app
+
+
+def load_signing_key(config: RoleConfig) -> Ed25519KeyPair:
+    """The registry's checkpoint key: KEY, else KEY_FILE, else (dev only) var/registry-key.json made once."""
+    secret = config.extra.get("key")
+    if secret:
+        return Ed25519KeyPair.from_multibase(secret.strip())
+    key_file = config.extra.get("key_file")
+    if key_file:
+        return Ed25519KeyPair.from_file(key_file)
+    if not config.dev:
+        raise KeyError_(
+            "set WORKCRED_REGISTRY_KEY (secretKeyMultibase) or WORKCRED_REGISTRY_KEY_FILE",
+            message_ko="WORKCRED_REGISTRY_KEY 또는 WORKCRED_REGISTRY_KEY_FILE을 설정하세요",
+        )
+    path = Path(db.DEFAULT_DATA_DIR) / DEV_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pair = Ed25519KeyPair.generate()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker created it first
+            return Ed25519KeyPair.from_file(str(path))
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(pair.to_json(), f)
+        return pair
+    return Ed25519KeyPair.from_file(str(path))
