@@ -366,6 +366,8 @@ class _Verifier:
         self.checkpoints: dict[int, list[tuple[bytes, str, str]]] = {}
         self.checkpoints_checked = 0
         self.last_good_checkpoint = 0
+        self.root_mismatches: list[tuple[int, int, str]] = []
+        self.bad_nodes: set[int] = set()
         self.first_bad: int | None = None
         self.problems: list[str] = []
 
@@ -395,11 +397,8 @@ class _Verifier:
         for cp_root, _note, source in expected:
             self.checkpoints_checked += 1
             if cp_root != root:
-                self.problem(
-                    self.last_good_checkpoint,
-                    f"{source} checkpoint of size {size} has a root the entries do not produce "
-                    f"(fork or rewritten history after index {self.last_good_checkpoint})",
-                )
+                # blamed in `finish` unless an entry or subtree problem below `size` explains it
+                self.root_mismatches.append((size, self.last_good_checkpoint, source))
                 return
         self.last_good_checkpoint = size
 
@@ -416,27 +415,38 @@ class _Verifier:
             leaf = stored_leaf
         if leaf != stored_leaf:
             self.problem(index, f"entry {index}: leaf hash does not match its type, salt and digest")
-        self.frontier, done = merkle.frontier_append(self.frontier, self.size, leaf)
+        # the tree is rebuilt from the stored leaf hashes: they are what the nodes and checkpoints commit to
+        self.frontier, done = merkle.frontier_append(self.frontier, self.size, stored_leaf)
         for lv, ix, h in done:
             self.pending_nodes[node_id(lv, ix)] = (ix << lv, h)
         self.size += 1
         self.check_root(self.size)
 
     def compare_nodes(self, s: Session) -> None:
-        ids = sorted(self.pending_nodes)
+        ids = sorted(self.pending_nodes, key=lambda n: (n >> NODE_INDEX_BITS, n))  # children before parents
         for chunk in _chunks(ids):
-            stored = dict(s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))).tuples().all())
+            rows = s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))).all()
+            stored = {int(r[0]): bytes(r[1]) for r in rows}
             for nid in chunk:
                 first_leaf, h = self.pending_nodes[nid]
                 self.nodes_checked += 1
                 got = stored.get(nid)
-                if got is None or bytes(got) != h:
-                    level = nid >> NODE_INDEX_BITS
-                    self.problem(
-                        first_leaf,
-                        f"stored subtree hash for entries {first_leaf}..{first_leaf + (1 << level) - 1} "
-                        + ("is missing" if got is None else "does not match the entries"),
-                    )
+                if got is not None and got == h:
+                    continue
+                self.bad_nodes.add(nid)
+                level = nid >> NODE_INDEX_BITS
+                last_leaf = first_leaf + (1 << level) - 1
+                children = {node_id(level - 1, (first_leaf >> (level - 1)) + k) for k in (0, 1)} if level > 1 else set()
+                explained = bool(children & self.bad_nodes) or (
+                    self.first_bad is not None and first_leaf <= self.first_bad <= last_leaf
+                )
+                if explained:  # a consequence of a problem already reported below it
+                    continue
+                self.problem(
+                    first_leaf,
+                    f"stored subtree hash for entries {first_leaf}..{last_leaf} "
+                    + ("is missing" if got is None else "does not match the entries"),
+                )
         self.pending_nodes.clear()
 
     def finish(self, s: Session) -> None:
@@ -447,11 +457,18 @@ class _Verifier:
         if state.size != self.size:
             self.problem(min(state.size, self.size), f"the log says it has {state.size} entries; {self.size} found")
         if bytes(state.frontier or b"") != b"".join(self.frontier):
-            self.problem(self.last_good_checkpoint, "the stored right edge of the tree does not match the entries")
+            blame = self.last_good_checkpoint if self.first_bad is None else None  # else a consequence
+            self.problem(blame, "the stored right edge of the tree does not match the entries")
         expected_nodes = sum(self.size >> lv for lv in range(1, max(self.size.bit_length(), 1) + 1))
         stored_nodes = int(s.scalar(select(func.count()).select_from(LogNode)) or 0)
         if stored_nodes != expected_nodes:
             self.problem(self.size, f"{stored_nodes} subtree hashes stored where {expected_nodes} were expected")
+        for size, last_good, source in self.root_mismatches:
+            if self.first_bad is None or self.first_bad >= size:
+                self.problem(last_good, f"{source} checkpoint of size {size} has a root the entries do not produce "
+                             f"(fork or rewritten history after index {last_good})")
+            else:
+                self.problem(None, f"{source} checkpoint of size {size} does not match (explained above)")
         for size in sorted(self.checkpoints):
             if size > self.size:
                 self.problem(
