@@ -29,11 +29,13 @@ from agents.checkpoint import verifier_key
 from agents.errors import InvalidInput, NotFound, RegistryError, Unauthorized
 from agents.loader import parse_json
 from agents.multibase import b64url, b64url_decode
+from web import csrf
 from web.db import transaction
 
 from .log import RegistryContext
 
 bp = Blueprint("log", __name__, url_prefix="/log")
+csrf.exempt(bp)  # a machine API: writers authenticate with a bearer token, never a cookie
 
 _B64URL_HASH = re.compile(r"[A-Za-z0-9_-]{43}")
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
