@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,14 @@ DEFAULT_ORIGIN = "registry.workcred.seoul.go.kr/log"
 STATE_ID = 1
 _IN_BATCH = 500  # bound on bound parameters per IN (...) query
 _MAX_PROBLEMS = 100
+
+# Core statements built once: proofs run a handful of these, and ORM statement building would dominate
+_ENTRY = LogEntry.__table__.c
+_NODE = LogNode.__table__.c
+_SQL_SIZE = select(LogState.__table__.c.size).where(LogState.__table__.c.id == STATE_ID)
+_SQL_INDEX_OF_LEAF = select(_ENTRY.idx).where(_ENTRY.leaf_hash == bindparam("leaf"))
+_SQL_LEAVES = select(_ENTRY.idx, _ENTRY.leaf_hash).where(_ENTRY.idx.in_(bindparam("ids", expanding=True)))
+_SQL_NODES = select(_NODE.id, _NODE.hash).where(_NODE.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -220,9 +228,9 @@ class Log:
     def inclusion_proof(self, leaf_hash: bytes, size: int) -> tuple[int, list[bytes]]:
         """(index, audit path) of the leaf with this hash in the tree of the first `size` leaves."""
         with self._sf() as s:
-            current = self._current_size(s)
-            self._check_tree_size(size, current)
-            index = s.scalar(select(LogEntry.index).where(LogEntry.leaf_hash == leaf_hash))
+            conn = s.connection()
+            self._check_tree_size(size, self._current_size(conn))
+            index = conn.execute(_SQL_INDEX_OF_LEAF, {"leaf": leaf_hash}).scalar()
             if index is None:
                 raise NotFound("no entry with this leaf hash", message_ko="해당 잎 해시의 항목이 없습니다")
             if index >= size:
@@ -230,17 +238,18 @@ class Log:
                     f"entry {index} is not in the tree of size {size}",
                     message_ko="해당 항목은 요청한 크기의 트리에 포함되지 않습니다",
                 )
-            nodes = self._fetch_nodes(s, merkle.inclusion_nodes(index, size))
+            nodes = self._fetch_nodes(conn, merkle.inclusion_nodes(index, size))
             return index, merkle.inclusion_proof(index, size, _getter(nodes))
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         with self._sf() as s:
-            self._check_tree_size(size2, self._current_size(s))
+            conn = s.connection()
+            self._check_tree_size(size2, self._current_size(conn))
             if not 0 <= size1 <= size2:
                 raise RegistryError(
                     "first must be between 0 and second", message_ko="first는 0 이상 second 이하여야 합니다"
                 )
-            nodes = self._fetch_nodes(s, merkle.consistency_nodes(size1, size2))
+            nodes = self._fetch_nodes(conn, merkle.consistency_nodes(size1, size2))
             return merkle.consistency_proof(size1, size2, _getter(nodes))
 
     def receipt(self, index: int) -> Receipt | None:
@@ -254,7 +263,7 @@ class Log:
             ).scalar_one_or_none()
             if cp_row is None or cp_row.size <= index:
                 return None
-            nodes = self._fetch_nodes(s, merkle.inclusion_nodes(index, cp_row.size))
+            nodes = self._fetch_nodes(s.connection(), merkle.inclusion_nodes(index, cp_row.size))
             proof = merkle.inclusion_proof(index, cp_row.size, _getter(nodes))
             return Receipt(
                 origin=self.origin,
@@ -265,8 +274,9 @@ class Log:
                 checkpoint=cp_row.note,
             )
 
-    def _current_size(self, s: Session) -> int:
-        return int(s.scalar(select(LogState.size).where(LogState.id == STATE_ID)) or 0)
+    @staticmethod
+    def _current_size(conn: Connection) -> int:
+        return int(conn.execute(_SQL_SIZE).scalar() or 0)
 
     @staticmethod
     def _check_tree_size(size: int, current: int) -> None:
@@ -276,18 +286,19 @@ class Log:
                 message_ko=f"트리 크기 {size}은(는) 현재 로그 크기({current})를 넘습니다",
             )
 
-    def _fetch_nodes(self, s: Session, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    @staticmethod
+    def _fetch_nodes(conn: Connection, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """All requested perfect subtrees in at most a few queries (leaves from log_entry, the rest from log_node)."""
         wanted = set(ids)
         leaves = sorted(ix for lv, ix in wanted if lv == 0)
         inner = sorted(node_id(lv, ix) for lv, ix in wanted if lv > 0)
         out: dict[tuple[int, int], bytes] = {}
         for chunk in _chunks(leaves):
-            for ix, h in s.execute(select(LogEntry.index, LogEntry.leaf_hash).where(LogEntry.index.in_(chunk))):
+            for ix, h in conn.execute(_SQL_LEAVES, {"ids": list(chunk)}):
                 out[(0, int(ix))] = bytes(h)
         mask = (1 << NODE_INDEX_BITS) - 1
         for chunk in _chunks(inner):
-            for nid, h in s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))):
+            for nid, h in conn.execute(_SQL_NODES, {"ids": list(chunk)}):
                 out[(int(nid) >> NODE_INDEX_BITS, int(nid) & mask)] = bytes(h)
         return out
 
@@ -346,7 +357,7 @@ class Log:
             pairs = [c for c in checkpoints if c.size <= v.size]
             for a, b in zip(pairs, pairs[1:], strict=False):
                 try:
-                    nodes = self._fetch_nodes(s, merkle.consistency_nodes(a.size, b.size))
+                    nodes = self._fetch_nodes(s.connection(), merkle.consistency_nodes(a.size, b.size))
                     proof = merkle.consistency_proof(a.size, b.size, _getter(nodes))
                     merkle.verify_consistency(a.size, b.size, bytes(a.root), bytes(b.root), proof)
                 except RegistryError as e:
@@ -425,7 +436,7 @@ class _Verifier:
     def compare_nodes(self, s: Session) -> None:
         ids = sorted(self.pending_nodes, key=lambda n: (n >> NODE_INDEX_BITS, n))  # children before parents
         for chunk in _chunks(ids):
-            rows = s.execute(select(LogNode.id, LogNode.hash).where(LogNode.id.in_(chunk))).all()
+            rows = s.connection().execute(_SQL_NODES, {"ids": list(chunk)}).all()
             stored = {int(r[0]): bytes(r[1]) for r in rows}
             for nid in chunk:
                 first_leaf, h = self.pending_nodes[nid]
