@@ -251,3 +251,24 @@ def test_cli_verify_and_checkpoint(db_url: str, monkeypatch: pytest.MonkeyPatch,
         assert "first bad entry index 4" in capsys.readouterr().out
     finally:
         ctx.close()
+
+
+def test_signing_key_sources(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from agents.errors import KeyError_
+    from registry.app import load_signing_key
+    from web import db
+
+    monkeypatch.setattr(db, "DEFAULT_DATA_DIR", tmp_path)
+    dev = RoleConfig("registry", dev=True)
+    first = load_signing_key(dev)
+    path = tmp_path / "registry-key.json"
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert load_signing_key(dev).public == first.public  # generated once, then reused
+    assert load_signing_key(RoleConfig("registry", extra={"key": KEY.secret_multibase})).public == KEY.public
+    assert load_signing_key(RoleConfig("registry", extra={"key_file": str(path)})).public == first.public
+    with pytest.raises(KeyError_, match="WORKCRED_REGISTRY_KEY"):
+        load_signing_key(RoleConfig("registry", dev=False))
+    with pytest.raises(KeyError_):
+        load_signing_key(RoleConfig("registry", extra={"key": "zNotAKey"}))
