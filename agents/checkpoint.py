@@ -10,8 +10,12 @@ A checkpoint note (https://c2sp.org/tlog-checkpoint, https://c2sp.org/signed-not
     — <key name> <base64(key hash (4 bytes) || Ed25519 signature (64 bytes))>
 
 The key hash is the first 4 bytes of SHA-256(key name || "\\n" || 0x01 || 32-byte public key), as in the
-Go sumdb note format; the signature covers the body including its final newline. Witnesses co-sign with
-their own Ed25519 signed-note keys (extra signature lines); `parse_and_verify` can demand a quorum.
+Go sumdb note format; the signature covers the body including its final newline.
+
+Witnesses add C2SP tlog-cosignature/v1 lines (https://c2sp.org/tlog-cosignature): key ID =
+SHA-256(name || "\n" || 0x04 || public key)[:4], signature blob = key ID || u64 big-endian timestamp ||
+Ed25519 signature over "cosignature/v1\ntime <timestamp>\n" || checkpoint body. `parse_and_verify` can
+demand a quorum of them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ MAX_NOTE_BYTES = 16 * 1024
 MAX_SIGNATURES = 100
 MAX_EXTENSION_LINES = 32
 ALG_ED25519 = 0x01
+ALG_COSIGNATURE_V1 = 0x04
 SIG_PREFIX = "\u2014 "  # em dash and a space
 _DECIMAL = re.compile(r"(0|[1-9][0-9]{0,18})")
 _B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -60,18 +65,33 @@ class Checkpoint:
         return "".join(line + "\n" for line in lines)
 
 
-def key_hash(name: str, public: Ed25519PublicMultikey) -> bytes:
-    """First 4 bytes of SHA-256(name || "\\n" || 0x01 || public key)."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public.raw).digest()[:4]
+def key_hash(name: str, public: Ed25519PublicMultikey, alg: int = ALG_ED25519) -> bytes:
+    """First 4 bytes of SHA-256(name || "\\n" || alg || public key); alg 0x01 note key, 0x04 cosigner."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + public.raw).digest()[:4]
 
 
-def verifier_key(name: str, public: Ed25519PublicMultikey) -> str:
-    """The Go-note verifier key string ``name+hex(keyhash)+base64(0x01 || pubkey)`` for publishing."""
+def _cosigned_message(body: str, timestamp: int) -> bytes:
+    return f"cosignature/v1\ntime {timestamp}\n".encode() + body.encode("utf-8")
+
+
+def cosign(note: str, name: str, witness: Ed25519KeyPair, *, timestamp: int) -> str:
+    """Append a tlog-cosignature/v1 line by witness `name` at POSIX time `timestamp` (passed in)."""
     _check_key_name(name)
-    return f"{name}+{key_hash(name, public).hex()}+{base64.b64encode(bytes([ALG_ED25519]) + public.raw).decode()}"
+    if not 0 <= timestamp <= 2**63 - 1:
+        raise _malformed("a cosignature timestamp is between 0 and 2^63-1")
+    body, _ = _split_note(note)
+    sig = witness.sign(_cosigned_message(body, timestamp))
+    blob = key_hash(name, witness.public, ALG_COSIGNATURE_V1) + timestamp.to_bytes(8, "big") + sig
+    return note + f"{SIG_PREFIX}{name} {base64.b64encode(blob).decode('ascii')}\n"
 
 
-def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicMultikey]:
+def verifier_key(name: str, public: Ed25519PublicMultikey, alg: int = ALG_ED25519) -> str:
+    """The vkey string ``name+hex(keyhash)+base64(alg || pubkey)`` for publishing (0x04: a cosigner)."""
+    _check_key_name(name)
+    return f"{name}+{key_hash(name, public, alg).hex()}+{base64.b64encode(bytes([alg]) + public.raw).decode()}"
+
+
+def parse_verifier_key(vkey: str, alg: int = ALG_ED25519) -> tuple[str, Ed25519PublicMultikey]:
     """Parse ``name+hash+key`` back into a name and an Ed25519 public key, checking the hash."""
     parts = vkey.strip().split("+")
     if len(parts) != 3:
@@ -79,10 +99,10 @@ def parse_verifier_key(vkey: str) -> tuple[str, Ed25519PublicMultikey]:
     name, hash_hex, key_b64 = parts
     _check_key_name(name)
     raw = _b64decode(key_b64)
-    if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise _malformed("the verifier key is not an Ed25519 note key")
+    if len(raw) != 33 or raw[0] != alg:
+        raise _malformed("the verifier key is not an Ed25519 key of the expected type")
     public = Ed25519PublicMultikey(raw[1:])
-    if key_hash(name, public).hex() != hash_hex.lower():
+    if key_hash(name, public, alg).hex() != hash_hex.lower():
         raise _malformed("the verifier key hash does not match its name and key")
     return name, public
 
@@ -100,7 +120,7 @@ def sign_note(text: str, name: str, signer: Ed25519KeyPair) -> str:
 
 
 def add_signature(note: str, name: str, signer: Ed25519KeyPair) -> str:
-    """Append a (witness) signature line to an already signed note; the body is what is signed."""
+    """Append another Ed25519 note signature line to an already signed note (e.g. a second log key)."""
     _check_key_name(name)
     body, _ = _split_note(note)
     sig = signer.sign(body.encode("utf-8"))
@@ -145,19 +165,25 @@ def open_note(
     verified_witnesses: set[str] = set()
     for line in sig_lines:
         name, khash, sig = _parse_signature_line(line)
-        for pool, is_log in ((verifiers, True), (witnesses or {}, False)):
-            key = pool.get(name)
-            if key is None or key_hash(name, key) != khash:
-                continue
+        key = verifiers.get(name)
+        if key is not None and key_hash(name, key) == khash:
             if not key.verify(sig, signed):
                 raise RegistryError(
                     f"the checkpoint signature by {name!r} does not verify (altered checkpoint or wrong key)",
                     message_ko=f"체크포인트 서명({name})이 검증되지 않습니다",
                 )
-            if is_log:
-                verified_log += 1
-            else:
-                verified_witnesses.add(name)
+            verified_log += 1
+        wkey = (witnesses or {}).get(name)
+        if wkey is not None and key_hash(name, wkey, ALG_COSIGNATURE_V1) == khash:
+            if len(sig) != 8 + 64:
+                raise _malformed("a cosignature is a timestamp and an Ed25519 signature")
+            timestamp = int.from_bytes(sig[:8], "big")
+            if timestamp > 2**63 - 1 or not wkey.verify(sig[8:], _cosigned_message(body, timestamp)):
+                raise RegistryError(
+                    f"the witness cosignature by {name!r} does not verify",
+                    message_ko=f"증인 서명({name})이 검증되지 않습니다",
+                )
+            verified_witnesses.add(name)
     if not verified_log:
         raise RegistryError(
             "the checkpoint is not signed by a trusted registry key (unknown key name or key hash): "

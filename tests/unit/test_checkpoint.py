@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 
 from agents import merkle
 from agents.checkpoint import (
+    ALG_COSIGNATURE_V1,
     Checkpoint,
     add_signature,
+    cosign,
     open_note,
     parse_and_verify,
     parse_verifier_key,
@@ -109,21 +112,39 @@ def test_non_checkpoint_body_rejected_even_when_signed(key: Ed25519KeyPair) -> N
         parse_and_verify(note, {ORIGIN: key.public})
 
 
-def test_witness_quorum(key: Ed25519KeyPair) -> None:
+def test_witness_cosignature_quorum(key: Ed25519KeyPair) -> None:
     w1, w2, w3 = (Ed25519KeyPair.generate() for _ in range(3))
     witnesses = {"w1.example": w1.public, "w2.example": w2.public, "w3.example": w3.public}
     note = sign_checkpoint(_cp(), ORIGIN, key)
-    note = add_signature(note, "w1.example", w1)
-    note = add_signature(note, "unknown.example", Ed25519KeyPair.generate())  # ignored
-    note = add_signature(note, "w2.example", w2)
+    note = cosign(note, "w1.example", w1, timestamp=1_700_000_000)
+    note = cosign(note, "unknown.example", Ed25519KeyPair.generate(), timestamp=1_700_000_000)  # ignored
+    note = add_signature(note, "w3.example", w3)  # a plain note signature is not a cosignature/v1
+    note = cosign(note, "w2.example", w2, timestamp=1_700_000_001)
     cp = parse_and_verify(note, {ORIGIN: key.public}, witnesses=witnesses, witness_quorum=2)
     assert cp.size == 8
     with pytest.raises(RegistryError, match="2 witness cosignatures; 3 required"):
         parse_and_verify(note, {ORIGIN: key.public}, witnesses=witnesses, witness_quorum=3)
-    # a known witness whose signature does not verify is an error, not skipped
-    bad_line = add_signature(sign_checkpoint(_cp(7), ORIGIN, key), "w3.example", w3).rsplit("\n", 2)[-2]
+    # a witness cannot stand in for the log
+    with pytest.raises(RegistryError, match="not signed by a trusted registry key"):
+        parse_and_verify(note, {"w1.example": w1.public})
+    # a known witness whose cosignature does not verify is an error, not skipped
+    other = cosign(sign_checkpoint(_cp(7), ORIGIN, key), "w3.example", w3, timestamp=5)
     with pytest.raises(RegistryError, match="w3.example"):
-        parse_and_verify(note + bad_line + "\n", {ORIGIN: key.public}, witnesses=witnesses)
+        parse_and_verify(note + other.rsplit("\n", 2)[-2] + "\n", {ORIGIN: key.public}, witnesses=witnesses)
+
+
+def test_cosignature_v1_layout(key: Ed25519KeyPair) -> None:
+    w = Ed25519KeyPair.from_seed(b"\x05" * 32)
+    body = _cp().body()
+    note = cosign(sign_checkpoint(_cp(), ORIGIN, key), "witness.example/w1", w, timestamp=1679315147)
+    blob = base64.b64decode(note.rstrip("\n").rsplit(" ", 1)[1])
+    key_id = hashlib.sha256(b"witness.example/w1\n\x04" + w.public.raw).digest()[:4]
+    assert blob[:4] == key_id and int.from_bytes(blob[4:12], "big") == 1679315147 and len(blob) == 76
+    assert w.public.verify(blob[12:], b"cosignature/v1\ntime 1679315147\n" + body.encode())
+    vkey = verifier_key("witness.example/w1", w.public, ALG_COSIGNATURE_V1)
+    assert parse_verifier_key(vkey, ALG_COSIGNATURE_V1) == ("witness.example/w1", w.public)
+    with pytest.raises(RegistryError):
+        parse_verifier_key(vkey)  # a cosigner key is not a note-signing key
 
 
 def test_verifier_key_rejects_mangling() -> None:
