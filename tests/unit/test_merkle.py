@@ -82,8 +82,6 @@ def test_corrupted_inclusion_proofs_fail(case: dict[str, object]) -> None:
     index, size = int(case["index"]), int(case["size"])  # type: ignore[call-overload]
     proof = [bytes.fromhex(h) for h in case["proof"]]  # type: ignore[attr-defined]
     for args in _inclusion_mutations(index, size, proof, ROOTS[size], LEAVES[index]):
-        if args[0] == index and args[1] == size and args[2] == proof and args[3] == ROOTS[size] and args[4] == LEAVES[index]:
-            continue  # index ^ 2 may equal index's proof position only by coincidence; skip identity
         with pytest.raises(RegistryError):
             merkle.verify_inclusion(args[4], args[0], args[1], args[2], args[3])
 
