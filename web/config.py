@@ -41,3 +41,15 @@ class RoleConfig:
             secret = "dev-only-" + role
         extra = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
         return cls(role, host, port, base.rstrip("/"), database_url(role), secret, dev, extra)
+
+
+def peer_url(config: RoleConfig, role: str) -> str:
+    """Public base URL of another role: WORKCRED_<SELF>_<ROLE>_URL, else WORKCRED_<ROLE>_BASE_URL, else local."""
+    own = config.extra.get(f"{role}_url")
+    if own:
+        return own.rstrip("/")
+    base = env(f"WORKCRED_{role.upper()}_BASE_URL")
+    if base:
+        return base.rstrip("/")
+    port = int(env(f"WORKCRED_{role.upper()}_PORT") or DEFAULT_PORTS[role])
+    return f"http://127.0.0.1:{port}"

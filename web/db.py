@@ -64,10 +64,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def migrate(package: str, url: str, revision: str = "head") -> None:
     """Upgrade the database at `url` with the Alembic scripts in `<package>/migrations`."""
+    import importlib
+
     from alembic import command
     from alembic.config import Config
-
-    import importlib
 
     pkg = importlib.import_module(package)
     assert pkg.__file__ is not None

@@ -2,38 +2,85 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from pathlib import Path
 
-from . import problems
+from flask import Blueprint, Flask, Response, request
+
+from . import csrf, i18n, problems
 from .config import RoleConfig
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+SESSION_HOURS = 8
+WEB_DIR = Path(__file__).parent
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+#: the shared templates (`base.html`, `error.html`) and assets (`/assets/workcred.css`)
+web_blueprint = Blueprint(
+    "web",
+    __name__,
+    template_folder=str(WEB_DIR / "templates"),
+    static_folder=str(WEB_DIR / "static"),
+    static_url_path="/assets",
+)
+
+
+def session_cookie_name(config: RoleConfig) -> str:
+    """One cookie per role: cookies ignore ports, so roles on one host would overwrite each other's."""
+    name = f"workcred-{config.role}-session"
+    # __Host- makes the browser refuse the cookie unless Secure, host-only and Path=/
+    return name if config.dev else "__Host-" + name
 
 
 def base_app(name: str, config: RoleConfig) -> Flask:
-    """A Flask app with the house defaults: body cap, problem details, security headers."""
+    """A Flask app with the house defaults.
+
+    Body cap, problem details, security headers, secure per-role session cookie, CSRF for forms,
+    Korean/English messages (`t(key)` in templates), the shared base template and styles, /healthz.
+    """
     app = Flask(name)
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME=session_cookie_name(config),
         SESSION_COOKIE_SECURE=not config.dev,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_HOURS * 3600,
+        PREFERRED_URL_SCHEME="http" if config.dev else "https",
         JSON_AS_ASCII=False,
         WORKCRED=config,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = int(config.extra.get("trusted_proxies", "0") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # only behind that many reverse proxies: otherwise X-Forwarded-For is the client's to forge
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.register_blueprint(web_blueprint)
+    i18n.install(app)
+    csrf.install(app)
     problems.install(app)
+    app.jinja_env.globals.update(config=config)
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'",
-        )
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()")
+        if not config.dev:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if not (request.endpoint or "").endswith("static"):
+            # pages and API answers may carry personal data: no shared or back-button caches
+            resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
     @app.get("/healthz")

@@ -1,34 +1,59 @@
-"""RFC 9457 problem-details responses; every error a user can cause is a 4xx with one of these."""
+"""RFC 9457 problem-details responses; every error a user can cause is a 4xx with one of these.
+
+Browsers (a request that prefers text/html) get the same status with a readable HTML page instead.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from agents.errors import Error, VerificationError
 
+from .i18n import current_lang
+
 PROBLEM_BASE = "https://w3id.org/workcred/problems#"
+PROBLEM_TYPES = ("application/problem+json", "application/json", "text/html")
 
 
 def preferred_lang() -> str:
-    lang = request.args.get("lang") or request.cookies.get("lang")
-    if lang in ("ko", "en"):
-        return lang
-    best = request.accept_languages.best_match(["ko", "en"])
-    return best or "ko"
+    """The request's language (`?lang=`, the cookie, else Korean); see web.i18n."""
+    return current_lang()
 
 
-def problem(status: int, title: str, detail: str = "", type_: str = "about:blank", **extra: Any) -> Response:
+def wants_html() -> bool:
+    """True when the client prefers an HTML page to JSON (a browser navigating or posting a form)."""
+    return request.accept_mimetypes.best_match(PROBLEM_TYPES) == "text/html"
+
+
+def problem(
+    status: int, title: str, detail: str = "", type_: str = "about:blank", *, html_detail: str | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem-details response (or, for a browser, an HTML page showing `html_detail` or `detail`)."""
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
+    if wants_html():
+        html = _html_page(status, detail if html_detail is None else html_detail)
+        if html is not None:
+            return html
     resp = jsonify(body)
     resp.status_code = status
     resp.mimetype = "application/problem+json"
     return resp
+
+
+def _html_page(status: int, detail: str) -> Response | None:
+    try:
+        text = render_template("error.html", status=status, detail=detail)
+    except Exception:  # an error page that cannot render must not hide the original error
+        current_app.logger.exception("error page failed to render")
+        return None
+    return Response(text, status=status, mimetype="text/html")
 
 
 def error_problem(err: Error) -> Response:
@@ -36,7 +61,11 @@ def error_problem(err: Error) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(err, VerificationError) and err.report is not None and hasattr(err.report, "to_json"):
         extra["report"] = err.report.to_json()
-    return problem(err.http_status, err.code, err.diagnostics(lang), PROBLEM_BASE + err.code, **extra)
+    resp = problem(err.http_status, err.code, err.diagnostics(lang), PROBLEM_BASE + err.code, **extra)
+    retry_after = err.details.get("retry_after")
+    if isinstance(retry_after, int):
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 def install(app: Flask) -> None:
@@ -50,7 +79,12 @@ def install(app: Flask) -> None:
     def _http_error(err: HTTPException) -> Response | HTTPException:
         if err.code is None:
             return err
-        return problem(err.code, err.name, err.description or "")
+        # the HTML page explains the status in the user's language; JSON keeps werkzeug's text
+        resp = problem(err.code, err.name, err.description or "", html_detail="")
+        valid_methods = getattr(err, "valid_methods", None)
+        if valid_methods:
+            resp.headers["Allow"] = ", ".join(valid_methods)
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:

@@ -1,0 +1,54 @@
+"""The issuer (Seoul city staff) app; for now its landing page names the configured departments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, render_template
+
+from web.config import RoleConfig, peer_url
+from web.factory import base_app
+
+#: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
+DEV_DEPARTMENTS = "jobs:일자리정책과|Job Policy Division"
+
+
+@dataclass(frozen=True)
+class Department:
+    """A city department that issues credentials under its own key."""
+
+    slug: str
+    name_ko: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_ko
+
+
+def parse_departments(spec: str) -> tuple[Department, ...]:
+    """Parse `slug:한국어 이름|English name;slug2:...` (the WORKCRED_ISSUER_DEPARTMENTS format)."""
+    departments = []
+    for entry in filter(None, (part.strip() for part in spec.split(";"))):
+        slug, sep, names = entry.partition(":")
+        name_ko, _, name_en = names.partition("|")
+        if not sep or not slug.strip() or not name_ko.strip():
+            raise ValueError(f"WORKCRED_ISSUER_DEPARTMENTS: expected 'slug:이름|Name', got {entry!r}")
+        departments.append(Department(slug.strip(), name_ko.strip(), (name_en or name_ko).strip()))
+    return tuple(departments)
+
+
+def create_app(config: RoleConfig | None = None) -> Flask:
+    """The issuer app (`gunicorn 'issuer.app:create_app()'`)."""
+    config = config or RoleConfig.from_env("issuer")
+    app = base_app(__name__, config)
+    spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
+    departments = parse_departments(spec)
+    registry = peer_url(config, "registry")
+
+    @app.get("/")
+    def index() -> str:
+        return render_template(
+            "issuer/index.html", departments=departments, trust_list_url=registry + "/trust-list"
+        )
+
+    return app
