@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import jcs, loader, multibase
-from .errors import Error, InvalidCredential, VerificationError
+from .errors import DroppedProperty, Error, InvalidCredential, ResourceLimit, UnknownContext
 from .keys import Ed25519PublicMultikey, Signer
 
 DATA_INTEGRITY = "DataIntegrityProof"
@@ -71,19 +71,25 @@ def _contexts(document: Mapping[str, Any]) -> list[Any]:
     return list(ctx) if isinstance(ctx, list) else [ctx]
 
 
-def _hash_data(proof_config: dict[str, Any], unsecured: dict[str, Any], suite: str) -> bytes:
-    """hash(canonical proof configuration) || hash(canonical document)."""
+def canonical_forms(proof_config: dict[str, Any], unsecured: dict[str, Any], suite: str) -> tuple[bytes, bytes]:
+    """(canonical proof configuration, canonical document) as the suite defines them."""
     if suite == JCS:
         # 3.4.3 Transformation (JCS) of the document, 3.4.5 proof configuration: JCS keeps @context
-        canon_doc = jcs.canonicalize(unsecured)
-        canon_proof = jcs.canonicalize(proof_config)
-    else:
-        # 3.3.3 Transformation (RDFC-1.0); 3.3.5 proof configuration canonicalised with the
-        # document's @context, which then is not part of the quads
-        canon_doc = loader.canonize(unsecured).encode("utf-8")
-        canon_proof = loader.canonize(proof_config).encode("utf-8")
-    # 3.3.4 Hashing: proofConfigHash || transformedDocumentHash
+        return jcs.canonicalize(proof_config), jcs.canonicalize(unsecured)
+    # 3.3.3 Transformation (RDFC-1.0); 3.3.5 proof configuration canonicalised with the
+    # document's @context, which then is not part of the quads
+    return loader.canonize(proof_config).encode("utf-8"), loader.canonize(unsecured).encode("utf-8")
+
+
+def _hash_data(proof_config: dict[str, Any], unsecured: dict[str, Any], suite: str) -> bytes:
+    """3.3.4 Hashing: SHA-256(canonical proof configuration) || SHA-256(canonical document)."""
+    canon_proof, canon_doc = canonical_forms(proof_config, unsecured, suite)
     return hashlib.sha256(canon_proof).digest() + hashlib.sha256(canon_doc).digest()
+
+
+def proof_configuration(proof: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """The proof configuration a proof was (or will be) made over, for known-answer tests."""
+    return _proof_config(proof, document, _suite_of(proof))
 
 
 def _suite_of(proof: Mapping[str, Any]) -> str:
@@ -374,7 +380,7 @@ def _verify_one(
         try:
             key = resolve(base["verification_method"])
         except Error as e:
-            return fail(f"key not resolved: {e.diagnostics('en')}", f"키를 찾을 수 없습니다: {e.diagnostics('ko')}", previous=previous)
+            return fail(f"key not resolved: {e.diagnostics('en')}", f"키를 찾을 수 없습니다: {e.diagnostics('ko')}", previous=previous, extra={"error": e.code})
         config = _proof_config(proof, unsecured, suite)
         signature_ok = key.public_key.verify(signature, _hash_data(config, unsecured, suite))
         purpose_ok = base["proof_purpose"] in key.purposes
@@ -401,10 +407,10 @@ def _verify_one(
             reason=reason,
             reason_ko=reason_ko,
         )
-    except VerificationError:
-        raise
+    except (UnknownContext, DroppedProperty, ResourceLimit):
+        raise  # unusable input, not a verdict: the caller answers 4xx / exit 2
     except Error as e:
-        return fail(e.diagnostics("en"), e.diagnostics("ko"))
+        return fail(e.diagnostics("en"), e.diagnostics("ko"), extra={"error": e.code, "malformed": True})
 
 
 def proof_ids(document: Mapping[str, Any]) -> Iterable[str]:

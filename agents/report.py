@@ -1,0 +1,136 @@
+"""The frozen verification report: every check's outcome, and one verdict by a fixed precedence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"  # not applicable, or not configured (said so in the reason)
+
+
+class Verdict(StrEnum):
+    """The one-line answer; earlier members win (STYLE §3 precedence)."""
+
+    TAMPERED = "tampered"
+    MALFORMED = "malformed"
+    UNTRUSTED_ISSUER = "untrusted-issuer"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not-yet-valid"
+    INVALID = "invalid"
+    VALID = "valid"
+
+
+PRECEDENCE = list(Verdict)
+
+VERDICT_TEXT = {
+    Verdict.VALID: ("유효합니다", "Valid"),
+    Verdict.TAMPERED: ("유효하지 않습니다: 위·변조되었습니다", "Not valid: tampered"),
+    Verdict.MALFORMED: ("유효하지 않습니다: 형식이 잘못되었습니다", "Not valid: malformed"),
+    Verdict.UNTRUSTED_ISSUER: ("발급기관이 인증된 서울시 기관이 아닙니다", "Issuer not accredited"),
+    Verdict.REVOKED: ("폐기된 증명서입니다", "Revoked"),
+    Verdict.SUSPENDED: ("효력이 정지된 증명서입니다", "Suspended"),
+    Verdict.EXPIRED: ("유효기간이 지났습니다", "Expired"),
+    Verdict.NOT_YET_VALID: ("아직 유효기간이 시작되지 않았습니다", "Not yet valid"),
+    Verdict.INVALID: ("유효하지 않습니다", "Not valid"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: a stable id, its outcome, the verdict a failure implies, and why."""
+
+    id: str
+    outcome: Outcome
+    title_ko: str
+    title_en: str
+    reason_ko: str = ""
+    reason_en: str = ""
+    fails_as: Verdict = Verdict.INVALID
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAIL
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "outcome": self.outcome.value,
+            "title": {"ko": self.title_ko, "en": self.title_en},
+            "reason": {"ko": self.reason_ko, "en": self.reason_en},
+        }
+        if self.failed:
+            out["failsAs"] = self.fails_as.value
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+def passed(id_: str, title_ko: str, title_en: str, reason_ko: str = "", reason_en: str = "", **details: Any) -> Check:
+    return Check(id_, Outcome.PASS, title_ko, title_en, reason_ko, reason_en, details=details)
+
+
+def failed(
+    id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, fails_as: Verdict = Verdict.INVALID, **details: Any
+) -> Check:
+    return Check(id_, Outcome.FAIL, title_ko, title_en, reason_ko, reason_en, fails_as, details)
+
+
+def skipped(id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, **details: Any) -> Check:
+    return Check(id_, Outcome.SKIP, title_ko, title_en, reason_ko, reason_en, details=details)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one verification found; `verdict` is derived, never stored."""
+
+    kind: str  # "credential" or "presentation"
+    checks: tuple[Check, ...]
+    subject: dict[str, Any] = field(default_factory=dict)  # id, type, issuer: no personal data
+    credentials: tuple[Report, ...] = ()
+    checked_at: str = ""
+
+    @property
+    def verdict(self) -> Verdict:
+        found = [c.fails_as for c in self.checks if c.failed] + [r.verdict for r in self.credentials]
+        if not found:
+            return Verdict.VALID
+        return min(found, key=PRECEDENCE.index)
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.failed]
+
+    def check(self, id_: str) -> Check | None:
+        return next((c for c in self.checks if c.id == id_), None)
+
+    def summary(self, lang: str = "ko") -> str:
+        ko, en = VERDICT_TEXT[self.verdict]
+        return ko if lang == "ko" else en
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "verified": self.verified,
+            "verdict": self.verdict.value,
+            "summary": {"ko": self.summary("ko"), "en": self.summary("en")},
+            "checkedAt": self.checked_at,
+            "subject": self.subject,
+            "checks": [c.to_json() for c in self.checks],
+            # VC-API shape: the ids of what passed and what failed
+            "errors": [c.id for c in self.checks if c.failed],
+            "warnings": [],
+        }
+        if self.credentials:
+            out["credentials"] = [r.to_json() for r in self.credentials]
+        return out

@@ -1,0 +1,425 @@
+"""Verify credentials and presentations: run every check, keep a frozen report, raise unless valid.
+
+The core checks (well-formedness, contexts, each proof, the proof chain, the issuer's own proof, the
+worker's acceptance on a contract, the validity period, the schema) always run. What needs the
+outside world (the trust list, status lists, the registry, the EVM chain) comes in as policies:
+objects with `checks(credential, context) -> list[Check]`, combined with `AllOf`. A bypass is named
+`UnsafeNoOp` so it stands out in review.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from . import dataintegrity as di
+from . import loader
+from .errors import Error, InvalidCredential, VerificationError
+from .keys import Signer
+from .report import Check, Report, Verdict, failed, passed, skipped
+
+VC_TYPE = "VerifiableCredential"
+VP_TYPE = "VerifiablePresentation"
+CONTRACT_TYPE = "LaborContractCredential"
+WORKCRED_TYPES = {CONTRACT_TYPE, "CareerRecordCredential", "CareerCertificateCredential"}
+
+
+# --- parse at the boundary -------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def parse_datetime(value: str, what: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise InvalidCredential(f"{what} is not a date-time: {value!r}", message_ko=f"{what} 날짜 형식이 잘못되었습니다") from None
+    if dt.tzinfo is None:
+        raise InvalidCredential(f"{what} has no time zone", message_ko=f"{what} 값에 시간대가 없습니다")
+    return dt
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A well-formed credential (VCDM 2.0 or 1.1); `raw` is the exact JSON that was signed."""
+
+    raw: dict[str, Any]
+    id: str | None
+    types: tuple[str, ...]
+    issuer: str
+    valid_from: datetime | None
+    valid_until: datetime | None
+    subject_ids: tuple[str, ...]
+    status: tuple[dict[str, Any], ...]
+    version: int
+
+    @classmethod
+    def parse(cls, doc: Any) -> Credential:
+        if not isinstance(doc, dict):
+            raise InvalidCredential("a credential is a JSON object", message_ko="자격증명은 JSON 객체여야 합니다")
+        ctx = _as_list(doc.get("@context"))
+        if not ctx or ctx[0] not in (di.VC_V2, di.VC_V1):
+            raise InvalidCredential(
+                "the first @context must be the W3C credentials context (v2 or v1)",
+                message_ko="첫 번째 @context는 W3C 자격증명 컨텍스트여야 합니다",
+            )
+        version = 2 if ctx[0] == di.VC_V2 else 1
+        types = _as_list(doc.get("type"))
+        if VC_TYPE not in types or not all(isinstance(t, str) for t in types):
+            raise InvalidCredential("type must include VerifiableCredential", message_ko="type에 VerifiableCredential이 없습니다")
+        issuer = _id_of(doc.get("issuer"))
+        if not issuer:
+            raise InvalidCredential("the credential has no issuer", message_ko="발급자(issuer)가 없습니다")
+        subjects = _as_list(doc.get("credentialSubject"))
+        if not subjects or not all(isinstance(s, dict) for s in subjects):
+            raise InvalidCredential("the credential has no credentialSubject", message_ko="credentialSubject가 없습니다")
+        if version == 2:
+            vf, vu = doc.get("validFrom"), doc.get("validUntil")
+        else:
+            vf, vu = doc.get("issuanceDate"), doc.get("expirationDate")
+            if vf is None:
+                raise InvalidCredential("a VCDM 1.1 credential needs issuanceDate", message_ko="issuanceDate가 없습니다")
+        cid = doc.get("id")
+        if cid is not None and not isinstance(cid, str):
+            raise InvalidCredential("the credential id must be a string", message_ko="자격증명 id 형식이 잘못되었습니다")
+        status = _as_list(doc.get("credentialStatus"))
+        if not all(isinstance(s, dict) for s in status):
+            raise InvalidCredential("credentialStatus must be an object", message_ko="credentialStatus 형식이 잘못되었습니다")
+        return cls(
+            raw=doc,
+            id=cid,
+            types=tuple(types),
+            issuer=issuer,
+            valid_from=parse_datetime(vf, "validFrom") if vf is not None else None,
+            valid_until=parse_datetime(vu, "validUntil") if vu is not None else None,
+            subject_ids=tuple(s["id"] for s in subjects if isinstance(s.get("id"), str)),
+            status=tuple(status),
+            version=version,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """What a report may say about the credential: identifiers and types, no personal data."""
+        return {"id": self.id, "type": list(self.types), "issuer": self.issuer}
+
+
+# --- policies --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyContext:
+    at: datetime
+    proofs: tuple[di.ProofOutcome, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Policy(Protocol):
+    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]: ...
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Run every policy; their checks are all kept."""
+
+    policies: Sequence[Policy]
+
+    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
+        out: list[Check] = []
+        for p in self.policies:
+            out.extend(p.checks(credential, context))
+        return out
+
+
+class UnsafeNoOp:
+    """No extra checks at all: only for tools that inspect a credential, never for a verdict."""
+
+    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
+        return []
+
+
+@dataclass(frozen=True)
+class IssuedByTrusted:
+    """The issuer is on a trust list (a set of DIDs, or a callable answering for one DID)."""
+
+    trusted: Any  # set[str] | Callable[[str], str | None] returning the issuer's display name
+    list_name: str = "trust list"
+
+    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
+        title = ("인증된 서울시 발급기관", "Accredited city issuer")
+        name = self.trusted(credential.issuer) if callable(self.trusted) else (credential.issuer if credential.issuer in self.trusted else None)
+        if name:
+            return [passed("issuer.trusted", *title, f"신뢰 목록에 있는 발급기관입니다: {name}", f"On the {self.list_name}: {name}", issuer=credential.issuer)]
+        return [
+            failed(
+                "issuer.trusted", *title,
+                "발급기관이 서울시 신뢰 목록에 없습니다", f"The issuer {credential.issuer} is not on the {self.list_name}",
+                Verdict.UNTRUSTED_ISSUER, issuer=credential.issuer,
+            )
+        ]  # fmt: skip
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+T_WELLFORMED = ("형식", "Well-formed credential")
+T_CONTEXT = ("JSON-LD 컨텍스트", "JSON-LD contexts")
+T_CHAIN = ("서명 순서 (증명 체인)", "Proof chain order")
+T_ISSUER = ("발급기관 서명", "Issuer's signature")
+T_WORKER = ("근로자 서명", "Worker's signature")
+T_VALIDITY = ("유효기간", "Validity period")
+T_SCHEMA = ("필수 기재사항 (스키마)", "Required items (schema)")
+
+
+def _proof_title(o: di.ProofOutcome, credential_issuer: str | None) -> tuple[str, str]:
+    who_ko, who_en = "서명", "Signature"
+    if o.controller and o.controller == credential_issuer:
+        who_ko, who_en = "발급기관 서명", "Issuer signature"
+    elif o.proof_purpose == "authentication":
+        who_ko, who_en = "근로자(소지자) 서명", "Worker (holder) signature"
+    return f"{who_ko} #{o.index + 1}", f"{who_en} #{o.index + 1}"
+
+
+def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix: str = "proof") -> list[Check]:
+    out = []
+    for o in outcomes:
+        title = _proof_title(o, issuer)
+        details = o.to_json()
+        if o.ok:
+            out.append(passed(f"{prefix}[{o.index}]", *title, "서명이 문서와 일치하고 키가 해당 용도로 등록되어 있습니다", "Signature matches and the key is authorised for its purpose", **details))
+        else:
+            kind = Verdict.TAMPERED if not o.signature_ok else Verdict.INVALID
+            if o.extra.get("error"):  # not a signature mismatch: malformed, or the key was not found
+                kind = Verdict.MALFORMED if o.extra.get("malformed") else Verdict.INVALID
+            out.append(failed(f"{prefix}[{o.index}]", *title, o.reason_ko, o.reason, kind, **details))
+    return out
+
+
+def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) -> Check:
+    """RDFC proofs already expanded the document strictly; JCS-only documents are checked by URL."""
+    for ctx in _as_list(doc.get("@context")):
+        if isinstance(ctx, str):
+            try:
+                loader.context_document(ctx)
+            except Error as e:
+                return failed("context", *T_CONTEXT, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED)
+        elif not isinstance(ctx, dict):
+            return failed("context", *T_CONTEXT, "@context 형식이 잘못되었습니다", "malformed @context", Verdict.MALFORMED)
+    if any(o.type == di.ED25519_2020 or o.cryptosuite == di.RDFC for o in outcomes):
+        return passed("context", *T_CONTEXT, "모든 속성이 번들된 컨텍스트로 정의되어 서명에 포함됩니다", "Every property is defined by a bundled context and covered by the signature")
+    return passed("context", *T_CONTEXT, "번들된 컨텍스트만 사용합니다 (JCS 서명은 JSON 전체를 덮습니다)", "Only bundled contexts (a JCS signature covers the JSON as it is)")
+
+
+def _validity_check(c: Credential, at: datetime) -> Check:
+    if c.valid_from and at < c.valid_from:
+        return failed("validity", *T_VALIDITY, f"{c.valid_from.isoformat()}부터 유효합니다", f"valid from {c.valid_from.isoformat()}", Verdict.NOT_YET_VALID)
+    if c.valid_until and at > c.valid_until:
+        return failed("validity", *T_VALIDITY, f"{c.valid_until.isoformat()}에 만료되었습니다", f"expired at {c.valid_until.isoformat()}", Verdict.EXPIRED)
+    return passed("validity", *T_VALIDITY, "확인 시점에 유효기간 안에 있습니다", "within its validity period at the time of checking", at=at.isoformat())
+
+
+def _schema_check(c: Credential) -> Check:
+    try:
+        import schemas
+    except ImportError:  # pragma: no cover - schemas ships with agents
+        return skipped("schema", *T_SCHEMA, "스키마 패키지가 없습니다", "schemas package not installed")
+    if not set(c.types) & WORKCRED_TYPES:
+        return skipped("schema", *T_SCHEMA, "이 유형에는 workcred 스키마가 없습니다", "no workcred schema for this type")
+    errors = schemas.schema_errors(c.raw)
+    if errors:
+        return failed("schema", *T_SCHEMA, "; ".join(errors[:5]), "; ".join(errors[:5]), Verdict.MALFORMED, errors=errors[:20])
+    return passed("schema", *T_SCHEMA, "근로기준법 제17조 필수 기재사항을 모두 갖추었습니다", "all required items (LSA art. 17) present")
+
+
+def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime) -> list[Check]:
+    checks = [passed("well-formed", *T_WELLFORMED, "W3C 자격증명 형식입니다", f"a W3C VCDM {'2.0' if c.version == 2 else '1.1'} credential")]
+    checks.append(_context_check(c.raw, outcomes))
+    checks.extend(proof_checks(outcomes, c.issuer))
+    try:
+        di.check_chain(c.raw)
+        if any(o.previous for o in outcomes):
+            checks.append(passed("proof-chain", *T_CHAIN, "근로자 서명 뒤에 발급기관이 이어서 서명했습니다", "each chained proof covers the proofs before it"))
+    except Error as e:
+        checks.append(failed("proof-chain", *T_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
+    issuer_ok = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
+    if issuer_ok:
+        checks.append(passed("issuer-signature", *T_ISSUER, "발급자 본인의 키로 서명되었습니다", "signed by the issuer's own assertion key"))
+    else:
+        checks.append(failed("issuer-signature", *T_ISSUER, "발급자 본인의 유효한 서명이 없습니다", "no valid assertionMethod proof by the issuer", Verdict.TAMPERED))
+    if CONTRACT_TYPE in c.types:
+        worker = [o for o in outcomes if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids]
+        chained = [o for o in issuer_ok if any(w.id and w.id in o.previous for w in worker)]
+        if worker and chained:
+            checks.append(passed("worker-signature", *T_WORKER, "근로자가 먼저 서명하고 발급기관이 이어서 서명했습니다", "the worker signed first; the issuer's proof chains to it"))
+        else:
+            checks.append(failed("worker-signature", *T_WORKER, "근로자 서명이 없거나 발급기관 서명이 근로자 서명에 이어지지 않습니다", "the worker's proof is missing or the issuer's proof does not chain to it", Verdict.TAMPERED))
+    checks.append(_validity_check(c, at))
+    checks.append(_schema_check(c))
+    return checks
+
+
+def _now(at: datetime | None) -> datetime:
+    return (at or datetime.now(UTC)).astimezone(UTC)
+
+
+def _resolver_fn(resolve: Any) -> di.KeyResolver:
+    """Accept a KeyResolver, or an agents.did.Resolver (its resolve_method)."""
+    method = getattr(resolve, "resolve_method", None)
+    if method is not None:
+        return lambda vm: di.resolved_key_from(method(vm))
+    return resolve  # type: ignore[no-any-return]
+
+
+def check_credential(
+    document: Any,
+    *,
+    resolve: Any,
+    at: datetime | None = None,
+    policy: Policy | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Report:
+    """Run every check and return the report (never raises for a bad credential, only for bad input)."""
+    when = _now(at)
+    if isinstance(document, bytes | str):
+        document = loader.parse_json(document)
+    else:
+        loader.check_bounds(document)
+    c = Credential.parse(document)
+    outcomes = tuple(di.verify_proofs(c.raw, _resolver_fn(resolve)))
+    checks = credential_checks(c, outcomes, when)
+    if policy is not None:
+        checks.extend(policy.checks(c, VerifyContext(when, outcomes, options or {})))
+    return Report("credential", tuple(checks), c.summary(), checked_at=when.isoformat())
+
+
+def verify_credential(document: Any, *, resolve: Any, at: datetime | None = None, policy: Policy | None = None, options: Mapping[str, Any] | None = None) -> Report:
+    """Verify; raise VerificationError carrying the report unless the verdict is valid."""
+    report = check_credential(document, resolve=resolve, at=at, policy=policy, options=options)
+    if not report.verified:
+        raise VerificationError(f"credential not verified: {report.verdict.value}", message_ko=report.summary("ko"), report=report)
+    return report
+
+
+# --- presentations ---------------------------------------------------------------------------------
+
+T_HOLDER = ("소지자 확인", "Holder binding")
+T_REPLAY = ("재전송 방지 (challenge·domain)", "Replay protection (challenge, domain)")
+T_VP_PROOF = ("제출 서명", "Presentation signature")
+
+
+def create_presentation(
+    credentials: Sequence[Mapping[str, Any]],
+    holder: Signer,
+    *,
+    challenge: str,
+    domain: str,
+    cryptosuite: str = di.RDFC,
+    at: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A VerifiablePresentation signed by the holder (authentication purpose, challenge and domain)."""
+    holder_did = holder.verification_method.split("#", 1)[0]
+    vp: dict[str, Any] = {
+        "@context": [di.VC_V2],
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": [VP_TYPE],
+        "holder": holder_did,
+        "verifiableCredential": [dict(c) for c in credentials],
+    }
+    if extra:
+        vp.update(extra)
+    return di.sign(vp, holder, cryptosuite=cryptosuite, options={"proofPurpose": "authentication", "challenge": challenge, "domain": domain}, at=at)
+
+
+def check_presentation(
+    document: Any,
+    *,
+    resolve: Any,
+    challenge: str | None,
+    domain: str | None,
+    at: datetime | None = None,
+    policy: Policy | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Report:
+    """Check the holder's proof, replay protection, holder binding, then every credential inside."""
+    when = _now(at)
+    if isinstance(document, bytes | str):
+        document = loader.parse_json(document)
+    else:
+        loader.check_bounds(document)
+    if not isinstance(document, dict) or VP_TYPE not in _as_list(document.get("type")):
+        raise InvalidCredential("not a VerifiablePresentation", message_ko="VerifiablePresentation이 아닙니다")
+    ctx = _as_list(document.get("@context"))
+    if not ctx or ctx[0] not in (di.VC_V2, di.VC_V1):
+        raise InvalidCredential("the first @context must be the W3C credentials context", message_ko="첫 번째 @context는 W3C 자격증명 컨텍스트여야 합니다")
+    vcs = _as_list(document.get("verifiableCredential"))
+    if not all(isinstance(v, dict) for v in vcs):
+        raise InvalidCredential("verifiableCredential must hold credential objects", message_ko="verifiableCredential 형식이 잘못되었습니다")
+    holder = _id_of(document.get("holder"))
+    resolver = _resolver_fn(resolve)
+    outcomes = tuple(di.verify_proofs(document, resolver))
+    checks = [_context_check(document, outcomes)]
+    checks.extend(proof_checks(outcomes, None, prefix="presentation-proof"))
+    auth = [o for o in outcomes if o.ok and o.proof_purpose == "authentication"]
+    proofs = [p for p in _as_list(document.get("proof")) if isinstance(p, dict)]
+    # replay: the proof must carry the verifier's nonce as challenge and its client id as domain
+    if challenge is None and domain is None:
+        checks.append(skipped("replay", *T_REPLAY, "요청 없이 제출되어 challenge를 확인하지 않았습니다", "no request: challenge not checked"))
+    else:
+        good = [o for o in auth if _proof_by_index(proofs, o.index).get("challenge") == challenge and (domain is None or _domain_matches(_proof_by_index(proofs, o.index).get("domain"), domain))]
+        if good:
+            checks.append(passed("replay", *T_REPLAY, "이 요청을 위해 서명된 제출입니다", "signed for this request (challenge and domain match)"))
+        else:
+            checks.append(failed("replay", *T_REPLAY, "challenge 또는 domain이 이 요청과 다릅니다 (재전송 또는 다른 검증자용)", "challenge or domain does not match this request (replayed, or meant for another verifier)"))
+    # holder binding: the presentation is signed by the DID each credential is about
+    signer_dids = {o.controller for o in auth if o.controller}
+    if not auth:
+        checks.append(failed("holder-binding", *T_HOLDER, "소지자의 유효한 제출 서명이 없습니다", "no valid authentication proof by the holder"))
+    else:
+        bad = []
+        for v in vcs:
+            subs = {s.get("id") for s in _as_list(v.get("credentialSubject")) if isinstance(s, dict)}
+            if not subs & signer_dids:
+                bad.append(v.get("id"))
+        if holder and holder not in signer_dids:
+            checks.append(failed("holder-binding", *T_HOLDER, "제출 서명자가 holder와 다릅니다", "the presentation is not signed by its holder"))
+        elif bad:
+            checks.append(failed("holder-binding", *T_HOLDER, "다른 사람의 자격증명이 포함되어 있습니다", "a credential is about someone other than the presenter", credentials=[b for b in bad if isinstance(b, str)]))
+        else:
+            checks.append(passed("holder-binding", *T_HOLDER, "자격증명의 주체 본인이 제출했습니다", "presented by the subject of every credential"))
+    if not vcs:
+        checks.append(failed("credentials", "자격증명", "Credentials", "제출된 자격증명이 없습니다", "the presentation holds no credential"))
+    reports = []
+    for v in vcs:
+        try:
+            reports.append(check_credential(v, resolve=resolver, at=when, policy=policy, options=options))
+        except Error as e:
+            reports.append(Report("credential", (failed("well-formed", *T_WELLFORMED, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), {"id": v.get("id") if isinstance(v.get("id"), str) else None}, checked_at=when.isoformat()))
+    return Report("presentation", tuple(checks), {"id": document.get("id") if isinstance(document.get("id"), str) else None, "holder": holder}, tuple(reports), when.isoformat())
+
+
+def verify_presentation(document: Any, *, resolve: Any, challenge: str | None, domain: str | None, at: datetime | None = None, policy: Policy | None = None, options: Mapping[str, Any] | None = None) -> Report:
+    report = check_presentation(document, resolve=resolve, challenge=challenge, domain=domain, at=at, policy=policy, options=options)
+    if not report.verified:
+        raise VerificationError(f"presentation not verified: {report.verdict.value}", message_ko=report.summary("ko"), report=report)
+    return report
+
+
+def _proof_by_index(proofs: list[dict[str, Any]], i: int) -> dict[str, Any]:
+    return proofs[i] if i < len(proofs) else {}
+
+
+def _domain_matches(actual: Any, expected: str) -> bool:
+    return actual == expected or (isinstance(actual, list) and expected in actual)
