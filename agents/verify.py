@@ -257,7 +257,7 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
     if issuer_ok:
         checks.append(passed("issuer-signature", *T_ISSUER, "발급자 본인의 키로 서명되었습니다", "signed by the issuer's own assertion key"))
     else:
-        checks.append(failed("issuer-signature", *T_ISSUER, "발급자 본인의 유효한 서명이 없습니다", "no valid assertionMethod proof by the issuer", Verdict.TAMPERED))
+        checks.append(failed("issuer-signature", *T_ISSUER, f"발급자({c.issuer}) 본인의 키로 된 유효한 서명(assertionMethod)이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}", Verdict.INVALID))
     if CONTRACT_TYPE in c.types:
         worker = [o for o in outcomes if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids]
         chained = [o for o in issuer_ok if any(w.id and w.id in o.previous for w in worker)]

@@ -1,0 +1,5 @@
+import sys
+
+from workcred.cli import main
+
+sys.exit(main())
