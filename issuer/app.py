@@ -43,12 +43,11 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     app = base_app(__name__, config)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)
-    registry = peer_url(config, "registry")
+    # the registry publishes the trust list; TRUST_LIST_URL overrides where it lives
+    trust_list_url = config.extra.get("trust_list_url") or peer_url(config, "registry") + "/trust-list"
 
     @app.get("/")
     def index() -> str:
-        return render_template(
-            "issuer/index.html", departments=departments, trust_list_url=registry + "/trust-list"
-        )
+        return render_template("issuer/index.html", departments=departments, trust_list_url=trust_list_url)
 
     return app
