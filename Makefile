@@ -1,0 +1,57 @@
+# workcred: two commands, `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.workcred-installed
+NPM_STAMP := node_modules/.workcred-installed
+
+.PHONY: help setup contexts run test bench lint clean distclean
+
+help:
+	@echo "make run    - start registry, issuer, wallet and verifier on 127.0.0.1 (Ctrl-C stops them)"
+	@echo "make test   - the whole test suite (skips say why; CI sets WORKCRED_REQUIRE_PG/ANVIL=1)"
+	@echo "make bench  - run bench/bench_*.py and write BENCHMARKS.md"
+	@echo "make lint   - ruff over the repo, mypy over agents/ and registry/"
+	@echo "make clean  - remove ./var and caches (distclean also removes .venv and node_modules)"
+
+$(PY):
+	PYENV_VERSION=3.13.0 python3.13 -m venv $(VENV)
+
+# reinstall only when pyproject.toml changed (the stamp is older than it)
+$(PIP_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+# `npm ci` only when package-lock.json changed
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(PIP_STAMP) $(NPM_STAMP)
+
+contexts: setup
+	$(PY) scripts/vendor_contexts.py
+
+run: setup contexts
+	WORKCRED_DEV=1 $(PY) -m workcred.run
+
+test: setup
+	$(PY) scripts/vendor_contexts.py --check
+	@if [ -f scripts/compile_contract.mjs ]; then node scripts/compile_contract.mjs --check; fi
+	$(PY) -m pytest -p no:cacheprovider tests/
+
+bench: setup
+	$(PY) scripts/bench_report.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy agents registry
+
+clean:
+	rm -rf var build .mypy_cache .ruff_cache .pytest_cache
+	find . -path ./.venv -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules
