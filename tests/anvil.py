@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from eth_utils.address import to_checksum_address
 
 if TYPE_CHECKING:
     from registry.evm import EvmAnchor
@@ -104,7 +105,7 @@ def _start(workdir: Path) -> tuple[subprocess.Popen[bytes], AnvilNode]:
         if config_out.exists() and _answers(rpc_url):
             cfg = json.loads(config_out.read_text())
             accounts = tuple(
-                AnvilAccount(address=a, private_key=k)
+                AnvilAccount(address=to_checksum_address(a), private_key=k)
                 for a, k in zip(cfg["available_accounts"], cfg["private_keys"], strict=True)
             )
             return proc, AnvilNode(rpc_url=rpc_url, chain_id=CHAIN_ID, accounts=accounts)
