@@ -16,6 +16,7 @@ import importlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -75,10 +76,13 @@ def start_role(role: str, package: str) -> Running | str:
     except Exception as e:
         return f"not started (create_app failed: {type(e).__name__}: {e})"
     try:
-        server = make_server(config.host, config.port, app, threaded=True)
+        # bind here: werkzeug's own bind failure calls sys.exit, which would end every role
+        sock = socket.create_server((config.host, config.port))
     except OSError as e:
         close_app(app)
-        return f"not started ({config.host}:{config.port}: {e.strerror or e})"
+        return f"not started ({config.host}:{config.port}: {os.strerror(e.errno) if e.errno else e})"
+    with sock:
+        server = make_server(config.host, config.port, app, threaded=True, fd=sock.fileno())
     thread = threading.Thread(target=server.serve_forever, name=f"workcred-{role}", daemon=True)
     thread.start()
     return Running(role, package, app, server, thread)
