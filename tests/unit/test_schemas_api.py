@@ -33,7 +33,12 @@ def delete(doc: dict[str, Any], path: str) -> dict[str, Any]:
 
 def test_package_data_is_installed() -> None:
     root = Path(schemas.__file__).parent
-    for sub in ("contexts/workcred-v1.jsonld", "rules/minimum-wage.json", "labels/ko.json", "templates/minor.json"):
+    for sub in (
+        "contexts/workcred-v1.jsonld",
+        "rules/minimum-wage.json",
+        "labels/ko.json",
+        "templates/minor.json",
+    ):
         assert (root / sub).is_file()
     assert set(CREDENTIAL_TYPES) == {p.stem for p in (root / "json").glob("*.json")}
 
@@ -71,16 +76,53 @@ def test_example_returns_a_fresh_copy() -> None:
 
 
 LABOR_REQUIRED = [
-    "id", "type", "contractType", "project", "project.id", "project.name", "employer", "employer.id",
-    "employer.name", "employer.representative", "employer.address", "employee", "employee.name",
-    "employee.birthDate", "contractPeriod", "contractPeriod.startDate", "contractPeriod.endDate", "workplace",
-    "duties", "workingHours", "workingHours.startTime", "workingHours.endTime", "workingHours.breakMinutes",
-    "workingHours.dailyHours", "workingHours.weeklyHours", "workingDays", "workingDays.daysPerWeek",
-    "workingDays.days", "workingDays.weeklyHoliday", "dailySchedule", "wage", "wage.type", "wage.amount",
-    "wage.currency", "wage.bonus", "wage.bonus.paid", "wage.allowances", "wage.payday", "wage.paymentMethod",
-    "wage.overtimeRate", "annualLeave", "socialInsurance", "socialInsurance.nationalPension",
-    "socialInsurance.healthInsurance", "socialInsurance.employmentInsurance",
-    "socialInsurance.industrialAccidentInsurance", "contractDelivery",
+    "id",
+    "type",
+    "contractType",
+    "project",
+    "project.id",
+    "project.name",
+    "employer",
+    "employer.id",
+    "employer.name",
+    "employer.representative",
+    "employer.address",
+    "employee",
+    "employee.name",
+    "employee.birthDate",
+    "contractPeriod",
+    "contractPeriod.startDate",
+    "contractPeriod.endDate",
+    "workplace",
+    "duties",
+    "workingHours",
+    "workingHours.startTime",
+    "workingHours.endTime",
+    "workingHours.breakMinutes",
+    "workingHours.dailyHours",
+    "workingHours.weeklyHours",
+    "workingDays",
+    "workingDays.daysPerWeek",
+    "workingDays.days",
+    "workingDays.weeklyHoliday",
+    "dailySchedule",
+    "wage",
+    "wage.type",
+    "wage.amount",
+    "wage.currency",
+    "wage.bonus",
+    "wage.bonus.paid",
+    "wage.allowances",
+    "wage.payday",
+    "wage.paymentMethod",
+    "wage.overtimeRate",
+    "annualLeave",
+    "socialInsurance",
+    "socialInsurance.nationalPension",
+    "socialInsurance.healthInsurance",
+    "socialInsurance.employmentInsurance",
+    "socialInsurance.industrialAccidentInsurance",
+    "contractDelivery",
 ]
 
 
@@ -97,11 +139,23 @@ def test_each_removed_envelope_item_is_reported(path: str) -> None:
     doc = delete(example("career-record"), path)
     errors = schema_errors(doc)
     assert any(f"'{path}'" in e for e in errors) or errors == [
-        "$.type: must contain one of " + ", ".join(CREDENTIAL_TYPES)]
+        "$.type: must contain one of " + ", ".join(CREDENTIAL_TYPES)
+    ]
 
 
-@pytest.mark.parametrize("path", ["employee.birthDate", "employer.id", "project.id", "employmentPeriod.endDate",
-                                  "duties", "position", "wage.amount", "contract"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "employee.birthDate",
+        "employer.id",
+        "project.id",
+        "employmentPeriod.endDate",
+        "duties",
+        "position",
+        "wage.amount",
+        "contract",
+    ],
+)
 def test_each_removed_career_record_item_is_reported(path: str) -> None:
     doc = delete(example("career-record"), f"credentialSubject.{path}")
     leaf = path.split(".")[-1]
@@ -112,7 +166,9 @@ def test_conditional_requirements_per_contract_type() -> None:
     doc = example("labor-contract-part-time")
     s = doc["credentialSubject"]
     s["contractType"] = "regular"
-    assert schema_errors(doc) == ["$.credentialSubject.contractPeriod: False schema does not allow '2026-11-30'"]
+    assert schema_errors(doc) == [
+        "$.credentialSubject.contractPeriod: False schema does not allow '2026-11-30'"
+    ]
     del s["contractPeriod"]["endDate"], s["dailySchedule"]
     assert schema_errors(doc) == []
     s["contractType"] = "minor"
@@ -133,7 +189,9 @@ def test_typos_dates_and_times_are_rejected() -> None:
     s["workingHours"]["startTime"] = "9:00"
     s["employee"]["residentNumber"] = "000000-0000000"  # PIPA art. 24-2: never in a contract
     errors = "\n".join(schema_errors(doc))
-    assert "$.credentialSubject.wage: Additional properties are not allowed ('amout' was unexpected)" in errors
+    assert (
+        "$.credentialSubject.wage: Additional properties are not allowed ('amout' was unexpected)" in errors
+    )
     assert "$.credentialSubject.contractPeriod.startDate: '2026-02-30' is not a 'date'" in errors
     assert "$.credentialSubject.workingHours.startTime: '9:00' does not match" in errors
     assert "'residentNumber' was unexpected" in errors
@@ -147,7 +205,8 @@ def test_context_order_and_types() -> None:
     doc["@context"].append({"@vocab": "https://example.org/#"})  # inline contexts are not allowed
     assert any(e.startswith("$['@context'][2]") for e in schema_errors(doc))
     assert schema_errors({"type": ["VerifiableCredential"]}) == [
-        "$.type: must contain one of " + ", ".join(CREDENTIAL_TYPES)]
+        "$.type: must contain one of " + ", ".join(CREDENTIAL_TYPES)
+    ]
     assert schema_errors([]) == ["$: a credential must be a JSON object"]
 
 
@@ -156,18 +215,26 @@ def test_career_certificate_holds_only_chosen_items() -> None:
     s = doc["credentialSubject"]
     for item in ("project", "employmentPeriod", "duties", "purpose"):
         del s[item]
-    assert schema_errors(doc) == ["$.credentialSubject: {'id': 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', "
-                                  "'type': 'CareerCertificate', 'employee': {'name': '홍길동'}, 'employer': "
-                                  "{'id': 'did:web:127.0.0.1%3A8700:issuers:seoul-digital-policy', "
-                                  "'name': '서울특별시 디지털정책과'}} is not valid under any of the given schemas"]
-    s["records"] = [{"position": "데이터 서포터즈"}, {"wage": {"type": "daily", "amount": 90000, "currency": "KRW"}}]
+    assert schema_errors(doc) == [
+        "$.credentialSubject: {'id': 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', "
+        "'type': 'CareerCertificate', 'employee': {'name': '홍길동'}, 'employer': "
+        "{'id': 'did:web:127.0.0.1%3A8700:issuers:seoul-digital-policy', "
+        "'name': '서울특별시 디지털정책과'}} is not valid under any of the given schemas"
+    ]
+    s["records"] = [
+        {"position": "데이터 서포터즈"},
+        {"wage": {"type": "daily", "amount": 90000, "currency": "KRW"}},
+    ]
     assert schema_errors(doc) == []
     s["records"].append({})
-    assert schema_errors(doc) == ["$.credentialSubject.records[2]: {} is not valid under any of the given schemas"]
+    assert schema_errors(doc) == [
+        "$.credentialSubject.records[2]: {} is not valid under any of the given schemas"
+    ]
     s["records"].pop()
     s["contract"] = "urn:uuid:x"  # a career certificate carries only LSA art. 39 items
     assert schema_errors(doc) == [
-        "$.credentialSubject: Additional properties are not allowed ('contract' was unexpected)"]
+        "$.credentialSubject: Additional properties are not allowed ('contract' was unexpected)"
+    ]
 
 
 def test_status_and_proof_shapes() -> None:
@@ -198,8 +265,18 @@ def test_templates_follow_the_standard_form(variant: str) -> None:
     numbers = [s["number"] for s in t["sections"]]
     assert numbers == list(range(1, len(numbers) + 1))
     keys = [s["key"] for s in t["sections"]]
-    assert keys[:10] == ["contractPeriod", "workplace", "duties", "workingHours", "workingDays", "wage",
-                         "annualLeave", "socialInsurance", "contractDelivery", "goodFaith"]
+    assert keys[:10] == [
+        "contractPeriod",
+        "workplace",
+        "duties",
+        "workingHours",
+        "workingDays",
+        "wage",
+        "annualLeave",
+        "socialInsurance",
+        "contractDelivery",
+        "goodFaith",
+    ]
     assert keys[-1] == "otherTerms"
     ko = schemas.labels("ko")
     for section in t["sections"]:
@@ -209,7 +286,8 @@ def test_templates_follow_the_standard_form(variant: str) -> None:
     for field in t["participantFields"]:
         assert field["path"] in ko and field["column"] and field["columnEn"]
     assert {f["path"] for f in t["participantFields"]}.isdisjoint(
-        set(t["projectFields"]) - {"workplace", "duties"})
+        set(t["projectFields"]) - {"workplace", "duties"}
+    )
 
 
 def test_schema_files_are_valid_draft_2020_12() -> None:

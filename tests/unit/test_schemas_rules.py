@@ -23,8 +23,13 @@ def full_time(year: int = 2026, *, wage_type: str = "hourly", amount: int | None
     s = part_time()
     s["contractType"] = "fixed-term"
     s["contractPeriod"] = {"startDate": f"{year}-01-01", "endDate": f"{year}-12-31"}
-    s["workingHours"] = {"startTime": "09:00", "endTime": "18:00", "breakMinutes": 60, "dailyHours": 8,
-                         "weeklyHours": 40}
+    s["workingHours"] = {
+        "startTime": "09:00",
+        "endTime": "18:00",
+        "breakMinutes": 60,
+        "dailyHours": 8,
+        "weeklyHours": 40,
+    }
     del s["dailySchedule"]
     del s["wage"]["overtimeRate"]
     s["wage"]["type"] = wage_type
@@ -114,10 +119,16 @@ def test_break_for_eight_hours_is_one_hour() -> None:
     assert found[0].article == "근로기준법 제54조제1항" and found[0].path == "workingHours.breakMinutes"
 
 
-@pytest.mark.parametrize(("end", "break_minutes", "hours", "ok"), [
-    ("13:00", 0, 4, False), ("13:30", 30, 4, True), ("12:30", 0, 3.5, True),
-    ("17:30", 30, 8, False), ("18:00", 60, 8, True),
-])
+@pytest.mark.parametrize(
+    ("end", "break_minutes", "hours", "ok"),
+    [
+        ("13:00", 0, 4, False),
+        ("13:30", 30, 4, True),
+        ("12:30", 0, 3.5, True),
+        ("17:30", 30, 8, False),
+        ("18:00", 60, 8, True),
+    ],
+)
 def test_break_steps_on_the_per_day_schedule(end: str, break_minutes: int, hours: float, ok: bool) -> None:
     s = part_time()
     s["dailySchedule"][0].update(startTime="09:00", endTime=end, breakMinutes=break_minutes, hours=hours)
@@ -169,8 +180,12 @@ def minor(birth: str = "2009-05-01") -> dict[str, Any]:
     s["employee"]["birthDate"] = birth
     del s["dailySchedule"], s["wage"]["overtimeRate"]
     s["workingHours"].update(startTime="09:00", endTime="16:00", dailyHours=6, weeklyHours=30)
-    s["guardianConsent"] = {"guardianName": "홍아버지", "relationship": "부", "consentDate": "2026-02-20",
-                            "familyCertificateKept": True}
+    s["guardianConsent"] = {
+        "guardianName": "홍아버지",
+        "relationship": "부",
+        "consentDate": "2026-02-20",
+        "familyCertificateKept": True,
+    }
     return s
 
 
@@ -243,7 +258,8 @@ def test_part_time_overtime_rate(rate: float, ok: bool) -> None:
     assert (found == []) is ok
     if not ok:
         assert [(v.code, v.article) for v in found] == [
-            ("part-time-overtime-rate", "기간제 및 단시간근로자 보호 등에 관한 법률 제6조제3항")]
+            ("part-time-overtime-rate", "기간제 및 단시간근로자 보호 등에 관한 법률 제6조제3항")
+        ]
 
 
 def test_part_time_overtime_rate_is_required() -> None:
@@ -272,13 +288,25 @@ def test_inverted_period_and_regular_end_date() -> None:
     assert check_contract(s) == []
 
 
-@pytest.mark.parametrize(("variant", "path"), [
-    ("part-time", "contractPeriod.startDate"), ("part-time", "contractPeriod.endDate"),
-    ("part-time", "workplace"), ("part-time", "duties"), ("part-time", "workingHours.weeklyHours"),
-    ("part-time", "workingDays.weeklyHoliday"), ("part-time", "dailySchedule"), ("part-time", "wage.amount"),
-    ("part-time", "wage.payday"), ("part-time", "annualLeave"), ("part-time", "contractDelivery"),
-    ("part-time", "socialInsurance"), ("fixed-term", "contractPeriod.endDate"), ("regular", "wage.type"),
-])
+@pytest.mark.parametrize(
+    ("variant", "path"),
+    [
+        ("part-time", "contractPeriod.startDate"),
+        ("part-time", "contractPeriod.endDate"),
+        ("part-time", "workplace"),
+        ("part-time", "duties"),
+        ("part-time", "workingHours.weeklyHours"),
+        ("part-time", "workingDays.weeklyHoliday"),
+        ("part-time", "dailySchedule"),
+        ("part-time", "wage.amount"),
+        ("part-time", "wage.payday"),
+        ("part-time", "annualLeave"),
+        ("part-time", "contractDelivery"),
+        ("part-time", "socialInsurance"),
+        ("fixed-term", "contractPeriod.endDate"),
+        ("regular", "wage.type"),
+    ],
+)
 def test_each_missing_item_is_reported(variant: str, path: str) -> None:
     s = full_time() if variant != "part-time" else part_time()
     s["contractType"] = variant
@@ -296,10 +324,18 @@ def test_each_missing_item_is_reported(variant: str, path: str) -> None:
 def test_template_defaults_comply(variant: str) -> None:
     t = template(variant)
     s = copy.deepcopy(t["defaults"])
-    s.update(id="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", workplace="서울특별시청",
-             duties="자료 정리", employer={"id": "did:web:example.org", "name": "서울특별시 예시과",
-                                          "representative": "김예시", "address": "서울특별시 중구 예시대로 1"},
-             employee={"name": "홍길동", "birthDate": "2009-05-01" if variant == "minor" else "1990-01-01"})
+    s.update(
+        id="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        workplace="서울특별시청",
+        duties="자료 정리",
+        employer={
+            "id": "did:web:example.org",
+            "name": "서울특별시 예시과",
+            "representative": "김예시",
+            "address": "서울특별시 중구 예시대로 1",
+        },
+        employee={"name": "홍길동", "birthDate": "2009-05-01" if variant == "minor" else "1990-01-01"},
+    )
     s["contractPeriod"] = {"startDate": "2026-03-02"}
     if variant != "regular":
         s["contractPeriod"]["endDate"] = "2026-12-31"
@@ -308,12 +344,18 @@ def test_template_defaults_comply(variant: str) -> None:
     assert check_contract(s) == []
 
 
-@pytest.mark.parametrize("bad", [
-    "not a dict", [], {}, {"wage": {"amount": "abc", "type": "hourly"}},
-    {"workingHours": {"dailyHours": float("nan"), "weeklyHours": float("inf"), "startTime": "25:99"}},
-    {"contractPeriod": {"startDate": "2026-02-30"}, "employee": {"birthDate": 19900101}},
-    {"contractType": "minor", "dailySchedule": [None, {"hours": True}, {"hours": 3, "day": "XX"}]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not a dict",
+        [],
+        {},
+        {"wage": {"amount": "abc", "type": "hourly"}},
+        {"workingHours": {"dailyHours": float("nan"), "weeklyHours": float("inf"), "startTime": "25:99"}},
+        {"contractPeriod": {"startDate": "2026-02-30"}, "employee": {"birthDate": 19900101}},
+        {"contractType": "minor", "dailySchedule": [None, {"hours": True}, {"hours": 3, "day": "XX"}]},
+    ],
+)
 def test_malformed_input_is_reported_never_raised(bad: Any) -> None:
     found = check_contract(bad)
     assert found and all(isinstance(v, Violation) and v.message_ko and v.message_en for v in found)
