@@ -363,7 +363,7 @@ class Fetcher:
                     raise self._too_large(shown)
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in response.iter_raw():
+                for chunk in response.iter_bytes():  # identity only (checked above), so bytes == raw
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise self._too_large(shown)
@@ -374,7 +374,7 @@ class Fetcher:
                 return None, b"".join(chunks), response.headers.get("content-type", ""), ttl
         except httpx.TimeoutException:
             raise self._timed_out(shown) from None
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as e:
             raise _fail(
                 f"cannot fetch {shown}: {type(e).__name__}",
                 f"{shown} 를 가져올 수 없습니다({type(e).__name__})",
