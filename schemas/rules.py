@@ -64,6 +64,10 @@ def _get(obj: Any, path: str) -> Any:
     return obj
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _present(value: Any) -> bool:
     return value is not _MISSING and value is not None and value != "" and value != [] and value != {}
 
@@ -266,7 +270,7 @@ def _hours_and_breaks(
     minor: bool,
     limits: dict[str, Any],
 ) -> Iterator[Violation]:
-    wh = s.get("workingHours") if isinstance(s.get("workingHours"), dict) else {}
+    wh = _obj(s.get("workingHours"))
     brk = _number(wh.get("breakMinutes"))
     for key in ("startTime", "endTime", "breakStart", "breakEnd"):
         if key in wh and _minutes(wh[key]) is None:
@@ -308,7 +312,7 @@ def _hours_and_breaks(
             limits["weeklyHours"]["article"],
         )
 
-    wd = s.get("workingDays") if isinstance(s.get("workingDays"), dict) else {}
+    wd = _obj(s.get("workingDays"))
     days = wd.get("days") if isinstance(wd.get("days"), list) else None
     if days is not None and isinstance(wd.get("daysPerWeek"), int) and wd["daysPerWeek"] != len(days):
         yield Violation(
@@ -399,7 +403,7 @@ def _monthly_hours(weekly: Fraction) -> Fraction:
     """Monthly paid hours: 209 for 40 h/week pro rata (weekly paid holiday included from 15 h/week)."""
     table = _table("minimum-wage")
     if weekly >= _table("limits")["shortHours"]["weeklyHoursBelow"]:
-        return Fraction(table["fullTimeMonthlyHours"]) * weekly / table["fullTimeWeeklyHours"]
+        return Fraction(table["fullTimeMonthlyHours"]) * weekly / Fraction(table["fullTimeWeeklyHours"])
     return weekly * Fraction(365, 7 * 12)  # no weekly paid holiday under 15 h/week (LSA art. 18(3))
 
 
