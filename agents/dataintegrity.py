@@ -113,6 +113,8 @@ def _proof_config(proof: Mapping[str, Any], document: Mapping[str, Any], suite: 
         if "@context" in config:
             return config
         return config | ({"@context": document["@context"]} if "@context" in document else {})
+    if suite == ED25519_2020 and ED25519_2020_CONTEXT in _contexts(proof):
+        return config  # the proof carries its own context (DIDKit/ssi form): it was hashed with it
     config.pop("@context", None)
     if "@context" in document:
         config["@context"] = copy.deepcopy(document["@context"])
@@ -374,7 +376,7 @@ def _verify_one(
             pctx, dctx = _contexts(proof), _contexts(document)
             if dctx[: len(pctx)] != pctx:
                 return fail("the proof @context does not match the document", "증명의 @context가 문서와 맞지 않습니다")
-        if suite == ED25519_2020 and ED25519_2020_CONTEXT not in _contexts(document):
+        if suite == ED25519_2020 and ED25519_2020_CONTEXT not in _contexts(document) + _contexts(proof):
             return fail("Ed25519Signature2020 needs its suite context", "Ed25519Signature2020 컨텍스트가 없습니다")
         unsecured = _unsecured_for(document, proof, all_proofs)
         try:
