@@ -260,7 +260,9 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
         checks.append(failed("issuer-signature", *T_ISSUER, f"발급자({c.issuer}) 본인의 키로 된 유효한 서명(assertionMethod)이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}", Verdict.INVALID))
     if CONTRACT_TYPE in c.types:
         worker = [o for o in outcomes if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids]
-        chained = [o for o in issuer_ok if any(w.id and w.id in o.previous for w in worker)]
+        # the chain is a matter of signatures: a key lacking its purpose is the issuer check's failure, not tampering
+        issuer_signed = [o for o in outcomes if o.signature_ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
+        chained = [o for o in issuer_signed if any(w.id and w.id in o.previous for w in worker)]
         if worker and chained:
             checks.append(passed("worker-signature", *T_WORKER, "근로자가 먼저 서명하고 발급기관이 이어서 서명했습니다", "the worker signed first; the issuer's proof chains to it"))
         else:
