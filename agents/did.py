@@ -13,14 +13,13 @@ import json
 import re
 import time
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import multibase
 from .errors import Error, FetchError, ResolutionError
-from .fetcher import Fetcher, is_loopback_host
+from .fetcher import Fetcher, TtlCache, is_loopback_host
 from .keys import Ed25519PublicMultikey
 
 __all__ = [
@@ -491,8 +490,7 @@ class Resolver:
         self.methods = frozenset(methods)
         self.cache_ttl = cache_ttl
         self.cache_entries = cache_entries
-        self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, DidDocument]] = OrderedDict()
+        self._cache: TtlCache[str, DidDocument] = TtlCache(cache_entries, clock)
         # pinned documents are parsed now, so a bad pin fails at start-up, not at the first check
         self._static = {
             did: DidDocument.from_json(doc, expected_id=did) for did, doc in (static or {}).items()
@@ -504,12 +502,8 @@ class Resolver:
         if did in self._static:
             return self._static[did]
         hit = self._cache.get(did)
-        now = self._clock()
         if hit is not None:
-            if hit[0] > now:
-                self._cache.move_to_end(did)
-                return hit[1]
-            del self._cache[did]
+            return hit
         if method not in self.methods or method not in ("key", "web", "jwk"):
             raise _err(
                 f"DID method did:{method} is not supported (supported: "
@@ -522,10 +516,7 @@ class Resolver:
             doc = DidDocument.from_json(_did_jwk_document(did, msid), expected_id=did)
         else:
             doc = self._resolve_web(did)
-        if self.cache_ttl > 0 and self.cache_entries > 0:
-            self._cache[did] = (now + self.cache_ttl, doc)
-            while len(self._cache) > self.cache_entries:
-                self._cache.popitem(last=False)
+        self._cache.put(did, doc, self.cache_ttl)
         return doc
 
     def resolve_method(self, vm_id: str, *, relationship: str | None = None) -> VerificationMethod:

@@ -13,6 +13,7 @@ import email.message
 import ipaddress
 import json
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -113,11 +114,38 @@ class HostRule:
         return host == self.host
 
 
-@dataclass
-class _Entry:
-    expires: float
-    body: bytes
-    content_type: str
+class TtlCache[K, V]:
+    """A small thread-safe LRU map whose entries expire; the clock is injected (monotonic seconds)."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            if hit[0] <= self._clock():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: K, value: V, ttl: float) -> None:
+        if ttl <= 0 or self.max_entries <= 0:
+            return
+        with self._lock:
+            self._items[key] = (self._clock() + ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 class Fetcher:
@@ -154,8 +182,7 @@ class Fetcher:
         self.default_ttl = default_ttl
         self.max_ttl = max_ttl
         self.cache_entries = cache_entries
-        self._clock = clock
-        self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._cache: TtlCache[tuple[str, str], tuple[bytes, str]] = TtlCache(cache_entries, clock)
         self._own_client = client is None
         # trust_env=False: proxies come from configuration, never silently from the environment
         self._client = client or httpx.Client(
@@ -285,12 +312,8 @@ class Fetcher:
         current = self.check_url(url)
         key = (str(current), accept)
         hit = self._cache.get(key)
-        now = self._clock()
         if hit is not None:
-            if hit.expires > now:
-                self._cache.move_to_end(key)
-                return hit.body, hit.content_type
-            del self._cache[key]
+            return hit
 
         deadline = time.monotonic() + self.total_timeout
         for _ in range(self.max_redirects + 1):
@@ -323,11 +346,7 @@ class Fetcher:
                 f"{url} 의 응답 형식({media or '없음'})이 기대한 형식({', '.join(types)})이 아닙니다",
                 url=url,
             )
-        if ttl > 0 and self.cache_entries > 0:
-            self._cache[key] = _Entry(now + ttl, body, content_type)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self.cache_entries:
-                self._cache.popitem(last=False)
+        self._cache.put(key, (body, content_type), ttl)
         return body, content_type
 
     def _request(self, url: httpx.URL, accept: str, deadline: float) -> tuple[str | None, bytes, str, float]:

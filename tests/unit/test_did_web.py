@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -269,3 +270,13 @@ def test_cache_ttl_zero_always_fetches(server: LocalServer) -> None:
     resolver.resolve(did)
     resolver.resolve(did)
     assert server.hits["/issuers/jobs/did.json"] == 2
+
+
+def test_concurrent_resolution_shares_one_cache(server: LocalServer) -> None:
+    did = issuer_did(server)
+    server.json("/issuers/jobs/did.json", issuer_document(did))
+    resolver = make_resolver(server, cache_entries=1)
+    others = [Ed25519KeyPair.from_seed(bytes([i]) * 32).public.did_key for i in range(1, 9)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        docs = list(pool.map(resolver.resolve, [did, *others] * 8))
+    assert {doc.id for doc in docs} == {did, *others}
