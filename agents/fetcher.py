@@ -24,7 +24,7 @@ import httpx
 
 from .errors import FetchError
 
-__all__ = ["Fetcher", "HostRule", "is_loopback_host"]
+__all__ = ["Fetcher", "HostRule", "TtlCache", "is_loopback_host"]
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
