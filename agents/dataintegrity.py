@@ -293,7 +293,7 @@ def check_chain(document: Mapping[str, Any]) -> None:
     ids = [p.get("id") for p in proofs]
     if len([i for i in ids if i]) != len({i for i in ids if i}):
         raise ChainError("two proofs share an id", message_ko="두 증명의 id가 같습니다")
-    graph = {p.get("id"): _previous_ids(p) for p in proofs if p.get("id")}
+    graph: dict[str, list[str]] = {str(p["id"]): _previous_ids(p) for p in proofs if p.get("id")}
     for p in proofs:
         for prev in _previous_ids(p):
             if prev not in graph:
@@ -346,7 +346,7 @@ def _verify_one(
     expected_challenge: str | None,
     expected_domain: str | None,
 ) -> ProofOutcome:
-    base = dict(
+    base: dict[str, Any] = dict(
         index=index,
         id=proof.get("id") if isinstance(proof.get("id"), str) else None,
         type=str(proof.get("type")),

@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pyld import jsonld  # type: ignore[import-untyped]
-from pyld.canon import URDNA2015  # type: ignore[import-untyped]
+from pyld import jsonld
+from pyld.canon import URDNA2015
 
 from .errors import DroppedProperty, InvalidCredential, ResourceLimit, UnknownContext
 
@@ -227,7 +227,7 @@ def _jsonld_call(fn: Callable[[], Any]) -> Any:
 
 
 def _jsonld_message(e: Exception) -> str:
-    msgs = []
+    msgs: list[str] = []
     cur: BaseException | None = e
     while cur is not None and len(msgs) < 4:
         msgs.append(str(cur).splitlines()[0])
