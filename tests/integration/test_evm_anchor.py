@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from tests.anvil import AnvilNode
 
 # until tests/conftest.py lists it; importing it here would defeat assertion rewriting
-pytest_plugins = ["tests.anvil"]
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "registry.workcred.seoul.go.kr/log"
@@ -351,3 +350,41 @@ def test_committed_artifact_matches_a_fresh_compile() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "is up to date" in result.stdout
+
+
+# --- with the registry's real Log -------------------------------------------------------------
+
+
+def test_the_registry_log_anchors_every_signed_checkpoint(
+    anvil: AnvilNode, evm_anchor: EvmAnchor, sqlite_url: str
+) -> None:
+    from agents import merkle
+    from agents.keys import Ed25519KeyPair
+    from registry.log import Log
+    from web import db
+
+    db.migrate("registry", sqlite_url)
+    engine = db.make_engine(sqlite_url)
+    try:
+        sf = db.session_factory(engine)
+        log = Log(
+            sf,
+            origin=ORIGIN,
+            signer=Ed25519KeyPair.from_seed(b"\x07" * 32),
+            checkpoint_seconds=3600,
+            on_checkpoint=on_checkpoint_callback(evm_anchor),
+        )
+        signed = []
+        for batch in range(3):
+            with db.transaction(sf) as s:
+                log.append_many(s, [("credential", merkle.document_digest({"n": batch, "i": i})) for i in range(5)])
+            signed.append(log.checkpoint())
+    finally:
+        engine.dispose()
+
+    verifier = EvmAnchor(anvil.rpc_url, evm_anchor.contract_address, timeout=5)
+    assert [cp.size for cp in signed] == [5, 10, 15]
+    for cp in signed:
+        verifier.verify_checkpoint_on_chain(cp.origin, cp.size, cp.root)
+    latest = verifier.latest(ORIGIN)
+    assert latest is not None and (latest.tree_size, latest.root) == (15, signed[-1].root)
