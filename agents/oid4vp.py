@@ -36,6 +36,8 @@ REQUEST_OBJECT_JWT = "application/oauth-authz-req+jwt"
 CAREER_TYPES = ("CareerRecordCredential", "CareerCertificateCredential")
 #: workcred extension of the Request Object: the earliest end date of the career records asked for
 SINCE = "workcred_since"
+#: unsigned member of a presentation carrying the registry receipts, keyed by credential id
+RECEIPTS = "workcredReceipts"
 
 
 def _bad(en: str, ko: str) -> InvalidInput:
@@ -215,16 +217,21 @@ def build_vp_token(
     challenge: str | None = None,
     domain: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """One presentation per credential query, signed with challenge = nonce and domain = client_id;
-    the registry receipts of the credentials go along in `workcredReceipts` (keyed by credential id)."""
+    """One presentation per credential query, signed with challenge = nonce and domain = client_id.
+
+    The registry receipts of the credentials ride along in the presentation's `workcredReceipts`
+    member (keyed by credential id), added after signing: receipts prove themselves against a
+    registry-signed checkpoint, and outside the signed part they work with every cryptosuite.
+    """
     token: dict[str, list[dict[str, Any]]] = {}
     for query_id, creds in selected.items():
-        ids = {c.get("id") for c in creds}
-        extra = {"workcredReceipts": {k: dict(v) for k, v in (receipts or {}).items() if k in ids}} if receipts else None
         vp = create_presentation(
             creds, holder, challenge=challenge if challenge is not None else request.nonce,
-            domain=domain if domain is not None else request.client_id, cryptosuite=cryptosuite, extra=extra,
+            domain=domain if domain is not None else request.client_id, cryptosuite=cryptosuite,
         )  # fmt: skip
+        ids = {c.get("id") for c in creds}
+        if receipts:
+            vp[RECEIPTS] = {k: dict(v) for k, v in receipts.items() if k in ids}
         token[query_id] = [vp]
     return token
 

@@ -188,8 +188,13 @@ class VerifierService:
         opts = parse_options(options)
         if isinstance(document, bytes | str):
             document = loader.parse_json(document)
-        if isinstance(document, dict) and isinstance(document.get("workcredReceipts"), dict):
-            opts["receipts"] = {**document["workcredReceipts"], **opts.get("receipts", {})}
+        if isinstance(document, dict) and oid4vp.RECEIPTS in document:
+            # the receipts envelope is not part of what the holder signed (see agents.oid4vp)
+            document = dict(document)
+            carried = document.pop(oid4vp.RECEIPTS)
+            if not isinstance(carried, dict):
+                raise InvalidInput(f"{oid4vp.RECEIPTS} must be an object keyed by credential id", message_ko="등록 영수증 묶음 형식이 잘못되었습니다")
+            opts["receipts"] = {**carried, **opts.get("receipts", {})}
         policy, resolve = self._compose()
         report = check_presentation(
             document, resolve=resolve, challenge=opts.get("challenge"), domain=opts.get("domain"),
