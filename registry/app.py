@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -40,6 +41,7 @@ def create_app(config: RoleConfig | None = None) -> Flask:
         signer=load_signing_key(config),
         checkpoint_every=int(extra.get("checkpoint_every") or 256),
         checkpoint_seconds=float(extra.get("checkpoint_seconds") or 2.0),
+        on_checkpoint=_evm_hook(config),
     )
     tokens = tuple(t.strip() for t in (extra.get("api_tokens") or "").split(",") if t.strip())
     ctx = RegistryContext(engine, factory, log, tokens)
@@ -56,6 +58,21 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     if extra.get("background", "1") != "0":
         log.start_background()
     return app
+
+
+def _evm_hook(config: RoleConfig) -> Callable[..., None] | None:
+    """Anchor each checkpoint root on the EVM chain when WORKCRED_REGISTRY_EVM_* are set."""
+    from .evm import anchor as evm
+
+    extra = config.extra
+    env = {evm.ENV_RPC: extra.get("evm_rpc", ""), evm.ENV_CONTRACT: extra.get("evm_contract", ""), evm.ENV_KEY: extra.get("evm_key", "")}
+    if extra.get("evm_timeout"):
+        env["WORKCRED_REGISTRY_EVM_TIMEOUT"] = extra["evm_timeout"]
+    anchor = evm.from_env(env)
+    if anchor is None:
+        return None
+    # not strict: a chain outage must not stop the log; anchor() is idempotent and catches up
+    return evm.on_checkpoint_callback(anchor, strict=False)
 
 
 def load_signing_key(config: RoleConfig) -> Ed25519KeyPair:

@@ -17,6 +17,8 @@ REQUIRE_PG = os.environ.get("WORKCRED_REQUIRE_PG", "0") == "1"
 
 os.environ.setdefault("WORKCRED_DEV", "1")
 
+pytest_plugins = ["tests.anvil"]
+
 
 def _pg_available() -> str | None:
     """None when the PostgreSQL test server answers, else the reason it does not."""
