@@ -40,6 +40,7 @@ __all__ = [
     "RECEIPTS_MEDIA_TYPE",
     "FontMissing",
     "build_certificate_pdf",
+    "credential_items",
     "extract_from_pdf",
 ]
 
@@ -204,6 +205,31 @@ def _issuer_name(vc: Mapping[str, Any]) -> str:
 def _issued_on(vc: Mapping[str, Any]) -> str:
     value = vc.get("validFrom") or vc.get("issuanceDate") or ""
     return str(value)
+
+
+def credential_items(vc: Mapping[str, Any], lang: str = "ko", labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """What a person reads of one credential: (label, value) pairs, only for the items it carries."""
+    import schemas
+
+    lab: Mapping[str, str] = labels if labels is not None else schemas.labels(lang)
+    subject = _subject(vc)
+    out: list[tuple[str, str]] = []
+    employee = subject.get("employee")
+    if isinstance(employee, dict):
+        if employee.get("name"):
+            out.append((lab.get("employee.name", "name"), str(employee["name"])))
+        if employee.get("birthDate"):
+            out.append((lab.get("employee.birthDate", "birthDate"), _format_date(employee["birthDate"], lang)))
+    records = _records(vc)
+    if not records and isinstance(subject.get("contractPeriod"), dict):
+        records = [{"employmentPeriod": subject["contractPeriod"], **{k: subject[k] for k in ITEMS if k in subject}}]
+    for record in records:
+        if isinstance(record.get("employer"), dict):
+            out.append((lab.get("employer.name", "employer"), _format_value("employer", record["employer"], lang, lab)))
+        for key in ITEMS:
+            if key in record:
+                out.append((lab.get("project.name" if key == "project" else key, key), _format_value(key, record[key], lang, lab)))
+    return out
 
 
 # --- build -----------------------------------------------------------------------------------------

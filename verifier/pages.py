@@ -1,0 +1,300 @@
+"""The employer's pages: three ways in (camera scan, upload, paste), asking for a presentation, the verdict.
+
+Nothing presented through these pages is stored: a scanned, uploaded or pasted document is verified
+and rendered in the same response. Answers to a request live only as long as the request does (the
+service purges them). Every view catches `agents.errors.Error` and shows its message; a bug is a 500.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
+
+from agents import certificate
+from agents.errors import Error, InvalidInput
+from agents.report import Verdict
+from web.i18n import current_lang, load_catalogs
+
+from . import intake
+
+HERE = Path(__file__).parent
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/verifier-assets")
+
+UPLOAD_LIMIT = intake.MAX_IMAGE_BYTES + 64 * 1024  # the largest file plus the form around it
+ASKS_KEPT = 5
+YEARS_CHOICES = (1, 3, 5, 10)
+
+#: how each verdict looks: CSS modifier and icon (colour is never the only signal: text and icon too)
+VERDICT_STYLE = {
+    Verdict.VALID: ("success", "✓"),
+    Verdict.REVOKED: ("danger", "✕"),
+    Verdict.SUSPENDED: ("warning", "!"),
+    Verdict.EXPIRED: ("warning", "!"),
+    Verdict.NOT_YET_VALID: ("warning", "!"),
+    Verdict.UNTRUSTED_ISSUER: ("danger", "✕"),
+    Verdict.TAMPERED: ("danger", "✕"),
+    Verdict.MALFORMED: ("danger", "✕"),
+    Verdict.INVALID: ("danger", "✕"),
+}
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    """Add the pages' messages to the app's catalogs and make the QR-link follower."""
+    app: Flask = state.app
+    catalogs = app.extensions.get("workcred.i18n")
+    if catalogs is not None:
+        for lang, messages in load_catalogs(HERE / "templates" / "i18n").items():
+            for key, text in messages.items():
+                catalogs.setdefault(lang, {}).setdefault(key, text)
+    config = app.config["WORKCRED"]
+    hosts = intake.trusted_hosts(config.extra, dev=config.dev)
+    app.extensions["verifier.follower"] = intake.LinkFollower(hosts, dev=config.dev)
+
+
+def _service() -> Any:
+    return current_app.extensions["verifier"]
+
+
+def _follower() -> intake.LinkFollower:
+    follower: intake.LinkFollower = current_app.extensions["verifier.follower"]
+    return follower
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _style(verdict: str) -> tuple[str, str]:
+    try:
+        return VERDICT_STYLE[Verdict(verdict)]
+    except ValueError:
+        return ("danger", "✕")
+
+
+def _documents(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        return []
+    if "VerifiablePresentation" in intake._as_list(doc.get("type")):
+        return [v for v in intake._as_list(doc.get("verifiableCredential")) if isinstance(v, dict)]
+    return [doc]
+
+
+def _shown_credentials(docs: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """What the page shows of each credential: its kind, issuer and items (never stored)."""
+    import schemas
+
+    labels = schemas.labels(lang)
+    out = []
+    for vc in docs:
+        types = [t for t in intake._as_list(vc.get("type")) if isinstance(t, str) and t != "VerifiableCredential"]
+        out.append(
+            {
+                "kind": ", ".join(labels.get(t, t) for t in types) or "VerifiableCredential",
+                "issuer": certificate._issuer_name(vc),
+                "items": certificate.credential_items(vc, lang, labels),
+            }
+        )
+    return out
+
+
+def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, source: str, status: int | None = None) -> tuple[str, int]:
+    lang = current_lang()
+    modifier, icon = _style(str(report.get("verdict", "invalid")))
+    groups = [{"title": None, "checks": report.get("checks", [])}]
+    for i, sub in enumerate(report.get("credentials", []) or [], 1):
+        groups.append({"title": i, "checks": sub.get("checks", []), "verdict": sub.get("verdict")})
+    html = render_template(
+        "verifier/verdict.html",
+        report=report,
+        summary=(report.get("summary") or {}).get(lang, ""),
+        modifier=modifier,
+        icon=icon,
+        groups=groups,
+        credentials=_shown_credentials(documents, lang),
+        source=source,
+    )
+    # 200 for a verdict either way: the page answered; the verdict itself says "not valid"
+    return html, status or 200
+
+
+def _home(error: Error | None = None, *, status: int = 200, active: str = "") -> tuple[str, int]:
+    message = error.diagnostics(current_lang()) if error else None
+    return render_template("verifier/home.html", error=message, active=active, years_choices=YEARS_CHOICES), status
+
+
+def _verify(got: intake.Intake) -> dict[str, Any]:
+    options: dict[str, Any] = {"receipts": got.receipts} if got.receipts else {}
+    svc = _service()
+    if got.kind == "presentation":
+        report = svc.verify_presentation(got.document, options)
+    else:
+        report = svc.verify_credential(got.document, options)
+    result: dict[str, Any] = report.to_json()
+    return result
+
+
+def _answer(make: Any, active: str) -> tuple[str, int]:
+    try:
+        got: intake.Intake = make()
+        return _verdict_page(_verify(got), _documents(got.document), source=got.source)
+    except Error as e:
+        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active=active)
+
+
+# --- the three ways in -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> tuple[str, int]:
+    return _home()
+
+
+@bp.get("/scan")
+def scan() -> str:
+    return render_template("verifier/scan.html")
+
+
+@bp.post("/scan")
+def scan_submit() -> tuple[str, int]:
+    text = request.form.get("qr", "")
+    return _answer(lambda: intake.from_qr_text(text[:2048], _follower()), "scan")
+
+
+@bp.before_app_request
+def _upload_limit() -> None:
+    # only the upload form may send more than the app-wide body cap
+    if request.endpoint == "pages.upload":
+        request.max_content_length = UPLOAD_LIMIT
+
+
+@bp.post("/upload")
+def upload() -> tuple[str, int]:
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _home(_too_large(), status=413, active="upload")
+    if file is None or not file.filename and not file.content_length:
+        return _home(InvalidInput("choose a file to upload", message_ko="올릴 파일을 선택하세요"), status=400, active="upload")
+    data = file.stream.read(intake.MAX_IMAGE_BYTES + 1)
+    return _answer(lambda: intake.from_upload(data, _follower()), "upload")
+
+
+@bp.post("/paste")
+def paste() -> tuple[str, int]:
+    text = request.form.get("document", "")
+    return _answer(lambda: intake.from_paste(text, _follower()), "paste")
+
+
+def _too_large() -> InvalidInput:
+    mb = intake.MAX_IMAGE_BYTES // (1024 * 1024)
+    return InvalidInput(f"the file is larger than {mb} MB", message_ko=f"파일이 {mb}MB보다 큽니다")
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def _entity_too_large(e: RequestEntityTooLarge) -> Any:
+    if request.blueprint == "pages":
+        return _home(_too_large(), status=413, active="upload")
+    return e
+
+
+# --- asking for a presentation (OpenID4VP) ---------------------------------------------------------
+
+
+@bp.post("/ask")
+def ask() -> BaseResponse | tuple[str, int]:
+    try:
+        years = int(request.form.get("years", "3"))
+    except ValueError:
+        years = -1
+    purpose = request.form.get("purpose", "")[:200]
+    try:
+        created = _service().create_request(years=years, purpose=purpose)
+    except Error as e:
+        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active="ask")
+    asks = dict(session.get("asks") or {})
+    asks[created.id] = created.status_url.split("token=", 1)[1]
+    session["asks"] = dict(list(asks.items())[-ASKS_KEPT:])  # the status token never leaves this browser
+    session["ask_meta"] = {created.id: {"url": created.url, "expires": created.expires_at.isoformat(), "years": years}}
+    return redirect(url_for("pages.ask_page", request_id=created.id), code=303)
+
+
+def _token(request_id: str) -> str:
+    token = (session.get("asks") or {}).get(request_id)
+    if not isinstance(token, str):
+        abort(404)
+    return token
+
+
+@bp.get("/ask/<request_id>")
+def ask_page(request_id: str) -> BaseResponse | tuple[str, int]:
+    token = _token(request_id)
+    meta = (session.get("ask_meta") or {}).get(request_id)
+    try:
+        status = _service().request_status(request_id, token)
+    except Error as e:
+        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active="ask")
+    if status.get("status") == "answered":
+        return redirect(url_for("pages.ask_result", request_id=request_id), code=303)
+    if meta is None or status.get("status") == "expired":
+        return _home(InvalidInput("the request has expired; make a new one", message_ko="요청 유효시간이 지났습니다. 새로 요청하세요"), status=410, active="ask")
+    svg = io.BytesIO()
+    segno.make_qr(meta["url"], error="m").save(svg, kind="svg", scale=6, border=4, dark="#131416", xmldecl=False, svgns=True)
+    return render_template(
+        "verifier/ask.html",
+        request_id=request_id,
+        qr_svg_data="data:image/svg+xml;base64," + _b64(svg.getvalue()),
+        wallet_url=meta["url"],
+        expires=status.get("expiresAt", meta["expires"]),
+        years=meta.get("years"),
+        status_url=url_for("oid4vp.request_status", request_id=request_id, token=token),
+        result_url=url_for("pages.ask_result", request_id=request_id),
+    ), 200
+
+
+@bp.get("/ask/<request_id>/result")
+def ask_result(request_id: str) -> BaseResponse | tuple[str, int]:
+    token = _token(request_id)
+    try:
+        status = _service().request_status(request_id, token)
+    except Error as e:
+        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active="ask")
+    if status.get("status") == "pending":
+        return redirect(url_for("pages.ask_page", request_id=request_id), code=303)
+    report = status.get("report")
+    if status.get("status") != "answered" or not isinstance(report, dict):
+        return _home(InvalidInput("the request has expired and what was presented has been erased", message_ko="요청 유효시간이 지나 제출된 내용은 삭제되었습니다"), status=410, active="ask")
+    docs = _presented_documents(status.get("presented"))
+    return _verdict_page(report, docs, source="request")
+
+
+def _presented_documents(presented: Any) -> list[dict[str, Any]]:
+    """The service gives the presented credentials' subjects; shape them as credentials for display."""
+    out = []
+    for item in presented if isinstance(presented, list) else []:
+        if isinstance(item, dict) and "credentialSubject" in item:
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append({"type": item.get("type", []), "issuer": item.get("issuer", ""), "credentialSubject": item.get("subject", item)})
+    return out
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,66 @@
+// Camera scan: getUserMedia + the bundled jsQR; on the first QR holding a link, post it to the server.
+(function () {
+  "use strict";
+  var box = document.getElementById("scanner");
+  var video = document.getElementById("camera");
+  var canvas = document.getElementById("frame");
+  var status = document.getElementById("scan-status");
+  var form = document.getElementById("scan-form");
+  var input = document.getElementById("qr");
+  if (!box || !video || !canvas || !form || !input) return;
+  var say = function (key, kind) {
+    status.textContent = box.dataset[key];
+    status.className = "notice notice--" + (kind || "info") + " scanner__status";
+  };
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof window.jsQR !== "function") {
+    say("unsupported", "warning");
+    box.hidden = true;
+    return;
+  }
+  var ctx = canvas.getContext("2d", { willReadFrequently: true });
+  var done = false;
+  var stream = null;
+  var stop = function () {
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+  };
+  var tick = function () {
+    if (done) return;
+    if (video.readyState === video.HAVE_ENOUGH_DATA && video.videoWidth) {
+      // decode a scaled-down frame: fast enough on a phone, plenty for a printed QR
+      var scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      var code = window.jsQR(img.data, img.width, img.height, { inversionAttempts: "attemptBoth" });
+      if (code && code.data) {
+        if (/^https?:\/\//i.test(code.data)) {
+          done = true;
+          input.value = code.data;
+          say("found", "success");
+          stop();
+          form.submit();
+          return;
+        }
+        say("notLink", "warning");
+      }
+    }
+    window.requestAnimationFrame(tick);
+  };
+  navigator.mediaDevices
+    .getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false })
+    .then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      return video.play();
+    })
+    .then(function () {
+      say("looking");
+      window.requestAnimationFrame(tick);
+    })
+    .catch(function () {
+      say("denied", "warning");
+      box.hidden = true;
+    });
+  window.addEventListener("pagehide", stop);
+})();
