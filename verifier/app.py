@@ -22,6 +22,7 @@ def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flas
     """Build the verifier app; migrates its database and starts the purge timer.
 
     Settings: see `VerifierSettings.from_config` (WORKCRED_VERIFIER_*); BACKGROUND=0 disables the timer.
+    Call `app.extensions["verifier"].close()` to release connections.
     `service_options` go to `VerifierService` (tests inject `clock`, `memory`, `anchor`, `fetcher`).
     """
     config = config or RoleConfig.from_env("verifier")
@@ -29,7 +30,7 @@ def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flas
     url = config.database_url or db.database_url("verifier")
     db.migrate("verifier", url)
     engine = db.make_engine(url)
-    svc = VerifierService(VerifierSettings.from_config(config), db.session_factory(engine), **service_options)
+    svc = VerifierService(VerifierSettings.from_config(config), db.session_factory(engine), engine=engine, **service_options)
     app.extensions["verifier"] = svc
     app.register_blueprint(api_bp)
     app.register_blueprint(oid4vp_bp)

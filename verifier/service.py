@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents import loader, oid4vp, policies
@@ -112,8 +112,10 @@ class VerifierService:
         fetcher: Fetcher | None = None,
         memory: CheckpointMemory | None = None,
         anchor: policies.Anchor | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.settings = settings
+        self._engine = engine
         self._sf = session_factory
         self._clock: Clock = lambda: clock().astimezone(UTC)
         self.fetcher = fetcher or Fetcher(settings.allow_hosts, allow_http_loopback=settings.allow_http_loopback)
@@ -124,6 +126,12 @@ class VerifierService:
         self._lock = threading.Lock()
         self._policy: Policy | None = None
         self._resolve: Any = self.resolver
+
+    def close(self) -> None:
+        """Release the fetcher's connections and the database engine."""
+        self.fetcher.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
     @property
     def client_id(self) -> str:

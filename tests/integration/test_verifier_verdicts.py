@@ -4,7 +4,7 @@ checked by the verifier app through its VC-API routes."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,24 @@ def dept(city: City) -> Department:
 
 
 @pytest.fixture
-def verifier(city: City, tmp_path: Path) -> Flask:
-    return create_app(city.verifier_config(f"sqlite:///{tmp_path / 'verifier.sqlite3'}"))
+def verifier(city: City, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(city.verifier_config(f"sqlite:///{tmp_path / 'verifier.sqlite3'}"))
+    yield app
+    app.extensions["verifier"].close()
+
+
+@pytest.fixture
+def make_verifier(city: City, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    made: list[Flask] = []
+
+    def make(**options: Any) -> Flask:
+        app = create_app(city.verifier_config(f"sqlite:///{tmp_path / f'v{len(made)}.sqlite3'}"), **options)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["verifier"].close()
 
 
 def _verify(client: FlaskClient, issued: Issued, vc: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -81,7 +97,7 @@ def test_suspended_then_reinstated(city: City, dept: Department, verifier: Flask
     assert status == 200 and report["verdict"] == "valid"
 
 
-def test_rotated_key(city: City, tmp_path: Path) -> None:
+def test_rotated_key(city: City, make_verifier: Callable[..., Flask]) -> None:
     dept = city.department("seoul-jobs", "서울시 일자리정책과", "Jobs Policy Division")
     worker = Ed25519KeyPair.generate()
     before = city.issue_contract(dept, worker)
@@ -89,7 +105,7 @@ def test_rotated_key(city: City, tmp_path: Path) -> None:
     city.rotate_key(dept)
     after_new = city.issue_career(dept, worker)
     after_old = city.issue_career(dept, worker, signer=old_key)  # a stolen retired key, used after rotation
-    client = create_app(city.verifier_config(f"sqlite:///{tmp_path / 'v.sqlite3'}")).test_client()
+    client = make_verifier().test_client()
     status, report = _verify(client, before)
     assert status == 200, report  # signed and logged before the rotation: still valid
     assert _check(report, "key-history")["outcome"] == "pass"
@@ -156,10 +172,10 @@ def test_untrusted_issuer(city: City, verifier: Flask) -> None:
     assert report["summary"]["en"] == "Issuer not accredited"
 
 
-def test_expired_credential(city: City, dept: Department, tmp_path: Path) -> None:
+def test_expired_credential(city: City, dept: Department, make_verifier: Callable[..., Flask]) -> None:
     issued = city.issue_career(dept, Ed25519KeyPair.generate(), valid_until=city.now + timedelta(days=1))
     later = datetime.now(UTC) + timedelta(days=3)
-    client = create_app(city.verifier_config(f"sqlite:///{tmp_path / 'v.sqlite3'}"), clock=lambda: later).test_client()
+    client = make_verifier(clock=lambda: later).test_client()
     status, report = _verify(client, issued)
     assert status == 400 and report["verdict"] == "expired"
 
