@@ -62,7 +62,7 @@ def create_app(config: RoleConfig | None = None) -> Flask:
 
 def _evm_hook(config: RoleConfig) -> Callable[..., None] | None:
     """Anchor each checkpoint root on the EVM chain when WORKCRED_REGISTRY_EVM_* are set."""
-    from .evm import anchor as evm
+    from agents.evm import anchor as evm
 
     extra = config.extra
     env = {evm.ENV_RPC: extra.get("evm_rpc", ""), evm.ENV_CONTRACT: extra.get("evm_contract", ""), evm.ENV_KEY: extra.get("evm_key", "")}

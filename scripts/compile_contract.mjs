@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles registry/evm/CheckpointAnchor.sol with the pinned solcjs (node_modules/solc) through the
-// standard JSON API and writes registry/evm/CheckpointAnchor.json (ABI, bytecode, settings).
+// standard JSON API and writes agents/evm/CheckpointAnchor.json (ABI, bytecode, settings).
 //
 //   node scripts/compile_contract.mjs           write the JSON
 //   node scripts/compile_contract.mjs --check   compile afresh; exit 1 if the committed JSON differs
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(import.meta.url);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCE_PATH = join(ROOT, "registry", "evm", "CheckpointAnchor.sol");
-const OUTPUT_PATH = join(ROOT, "registry", "evm", "CheckpointAnchor.json");
+const OUTPUT_PATH = join(ROOT, "agents", "evm", "CheckpointAnchor.json");
 const SOURCE_UNIT = "CheckpointAnchor.sol"; // the unit name goes into the metadata hash: keep it fixed
 const CONTRACT = "CheckpointAnchor";
 const EXPECTED_SOLC = "0.8.37";

@@ -1,6 +1,10 @@
-"""EVM anchoring of registry checkpoints: the CheckpointAnchor contract and its web3.py client."""
+"""EVM anchoring of registry checkpoints: the CheckpointAnchor contract (CheckpointAnchor.sol here).
 
-from registry.evm.anchor import (
+The web3.py client lives in `agents.evm`, because verifiers read the anchored roots too; the
+compiled artifact is `agents/evm/CheckpointAnchor.json` (written by scripts/compile_contract.mjs).
+"""
+
+from agents.evm import (
     AnchorRecord,
     CheckpointLike,
     EvmAnchor,

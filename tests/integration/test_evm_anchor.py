@@ -18,8 +18,8 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError
 
 from agents.errors import RegistryError
+from agents.evm.anchor import _artifact
 from registry.evm import EvmAnchor, deploy, from_env, on_checkpoint_callback, origin_hash
-from registry.evm.anchor import _artifact
 
 if TYPE_CHECKING:
     from tests.anvil import AnvilNode
