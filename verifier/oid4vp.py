@@ -30,10 +30,15 @@ def create_request() -> tuple[Response, int]:
     body: Any = loader.parse_json(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise InvalidInput("the body is a JSON object", message_ko="요청 본문은 JSON 객체여야 합니다")
+    unknown = set(body) - {"years", "purpose", "dcql_query"}
+    if unknown:
+        raise InvalidInput(f"unknown members: {', '.join(sorted(unknown))}", message_ko="알 수 없는 항목이 있습니다")
     years = body.get("years", 3)
     purpose = body.get("purpose", "")
-    if not isinstance(purpose, str):
-        raise InvalidInput("purpose must be a string", message_ko="purpose는 문자열이어야 합니다")
+    if not isinstance(purpose, str) or len(purpose) > 200:
+        raise InvalidInput("purpose is a string of at most 200 characters", message_ko="purpose는 200자 이하의 문자열이어야 합니다")
+    if "dcql_query" in body and not isinstance(body["dcql_query"], dict):
+        raise InvalidInput("dcql_query must be an object", message_ko="dcql_query는 객체여야 합니다")
     created = service().create_request(years=years, purpose=purpose, query=body.get("dcql_query"))
     return jsonify(created.to_json()), 201
 

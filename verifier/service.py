@@ -187,6 +187,7 @@ class VerifierService:
     def verify_credential(self, document: Any, options: Mapping[str, Any] | None = None) -> Report:
         """Every check on one credential; raises `Error` only when the input is unusable."""
         opts = parse_options(options)
+        _known_contexts(document)
         policy, resolve = self._compose()
         report = check_credential(document, resolve=resolve, at=self._clock(), policy=policy, options=opts)
         return _with(report, self._profile_check())
@@ -203,6 +204,10 @@ class VerifierService:
             if not isinstance(carried, dict):
                 raise InvalidInput(f"{oid4vp.RECEIPTS} must be an object keyed by credential id", message_ko="등록 영수증 묶음 형식이 잘못되었습니다")
             opts["receipts"] = {**carried, **opts.get("receipts", {})}
+        _known_contexts(document)
+        if isinstance(document, dict):
+            for vc in document.get("verifiableCredential") if isinstance(document.get("verifiableCredential"), list) else [document.get("verifiableCredential")]:
+                _known_contexts(vc)
         policy, resolve = self._compose()
         report = check_presentation(
             document, resolve=resolve, challenge=opts.get("challenge"), domain=opts.get("domain"),
@@ -393,6 +398,16 @@ def parse_options(options: Any) -> dict[str, Any]:
             raise InvalidInput("options.receipts must be an object keyed by credential id", message_ko="options.receipts 형식이 잘못되었습니다")
         out["receipts"] = dict(receipts)
     return out
+
+
+def _known_contexts(document: Any) -> None:
+    """An unknown @context makes the input unusable (a problem-details 400), never a verdict."""
+    if not isinstance(document, dict):
+        return
+    ctx = document.get("@context")
+    for url in ctx if isinstance(ctx, list) else [ctx]:
+        if isinstance(url, str):
+            loader.context_document(url)  # raises UnknownContext
 
 
 def _with(report: Report, extra: list[Check]) -> Report:
