@@ -1,0 +1,236 @@
+"""The employer's pages in Chromium: camera scan with a fake video of a QR, certificate PDF upload,
+pasted tampered JSON, the request page, on a phone and a desktop (screenshots for a human to look at)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import segno
+from flask import Flask
+from PIL import Image
+
+from agents import certificate, verify
+from agents.keys import Ed25519KeyPair
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _require
+from tests.helpers_city import City, Issued, start_city
+from tests.unit.test_intake import _Published
+
+pytestmark = pytest.mark.browser
+
+WORKER = Ed25519KeyPair.from_seed(b"w" * 32)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 15) -> None:
+    """A Y4M (YUV4MPEG2, 4:2:0) video showing `image` still: what Chromium's fake camera plays."""
+    w, h = (image.width // 2) * 2, (image.height // 2) * 2
+    ycbcr = image.convert("RGB").resize((w, h)).convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    cb, cr = cb.resize((w // 2, h // 2)), cr.resize((w // 2, h // 2))
+    frame = b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes()
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode("ascii"))
+        for _ in range(frames):
+            f.write(frame)
+
+
+def qr_scene(text: str) -> Image.Image:
+    """A 640×480 camera view with a printed QR in the middle."""
+    buf = io.BytesIO()
+    segno.make_qr(text, error="m").save(buf, kind="png", scale=8, border=4)
+    qr = Image.open(buf).convert("RGB")
+    scene = Image.new("RGB", (640, 480), (120, 110, 100))
+    scene.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    return scene
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
+    """A real registry with an accredited department (tests/helpers_city.py)."""
+    with start_city(tmp_path_factory.mktemp("city")) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def issued(city: City) -> tuple[Issued, Issued]:
+    """Two career records of one worker, registered in the log; the second is revoked."""
+    dept = city.department("seoul-digital-policy", "서울특별시 디지털정책과", "Digital Policy Division")
+    good, revoked = city.issue_career(dept, WORKER), city.issue_career(dept, WORKER)
+    city.revoke(revoked)
+    return good, revoked
+
+
+def _present(item: Issued) -> dict[str, Any]:
+    return verify.create_presentation([item.vc], WORKER, challenge="certificate", domain="https://wallet.workcred.seoul.go.kr")
+
+
+@pytest.fixture(scope="module")
+def presentation(issued: tuple[Issued, Issued]) -> dict[str, Any]:
+    return _present(issued[0])
+
+
+@pytest.fixture(scope="module")
+def receipts(issued: tuple[Issued, Issued]) -> dict[str, Any]:
+    return {issued[0].id: issued[0].receipt}
+
+
+@pytest.fixture(scope="module")
+def wallet(presentation: dict[str, Any], receipts: dict[str, Any]) -> Iterator[str]:
+    """The holder's publication host (stands in for the wallet's short links) on 127.0.0.1."""
+    body = json.dumps({"verifiablePresentation": presentation, "receipts": receipts}).encode()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Published,), {"body": body}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def verifier(serve: Callable[[Flask], str], wallet: str, city: City, tmp_path: Path) -> Iterator[str]:
+    """The verifier app trusting the test city's registry, following QR links to the test wallet only."""
+    from verifier.app import create_app
+
+    app = create_app(city.verifier_config(f"sqlite:///{tmp_path / 'verifier.sqlite3'}", trusted_hosts=wallet))
+    yield serve(app)
+    app.extensions["verifier.follower"].close()
+    app.extensions["verifier"].close()
+
+
+def _launch(extra_args: list[str] | None = None) -> Any:
+    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + (extra_args or []), headless=True)
+    return pw, browser
+
+
+def _verdict(page: Any) -> str:
+    return str(page.locator(".verdict__line").inner_text())
+
+
+def test_camera_scan_of_a_qr_gives_valid(verifier: str, wallet: str, tmp_path: Path, screenshots: Path) -> None:
+    video = tmp_path / "qr.y4m"
+    write_y4m(video, qr_scene(f"http://{wallet}/p/abc123"))
+    pw, browser = _launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = browser.new_context(viewport=PHONE)
+        context.grant_permissions(["camera"], origin=verifier)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(verifier + "/scan")
+        page.wait_for_selector(".verdict__line", timeout=20000)
+        assert _verdict(page) == "유효합니다"
+        assert page.locator("#verdict").get_attribute("data-verdict") == "valid"
+        assert "홍길동" in page.locator(".credential").inner_text()
+        page.screenshot(path=str(screenshots / "verifier-scan-verdict-phone.png"), full_page=True)
+        assert errors == []
+    finally:
+        browser.close()
+        pw.stop()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_upload_certificate_pdf_gives_valid(
+    browser: Any, verifier: str, presentation: dict[str, Any], receipts: dict[str, Any], tmp_path: Path, screenshots: Path, viewport: dict[str, int]
+) -> None:
+    pdf = tmp_path / "경력증명서.pdf"
+    pdf.write_bytes(certificate.build_certificate_pdf(presentation, receipts, qr_url="https://wallet.example/p/x"))
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/")
+        assert page.locator("html").get_attribute("lang") == "ko"
+        page.screenshot(path=str(screenshots / f"verifier-home-{viewport['width']}.png"), full_page=True)
+        page.set_input_files("#file", str(pdf))
+        page.get_by_role("button", name="올려서 확인하기").click()
+        page.wait_for_selector(".verdict__line")
+        assert _verdict(page) == "유효합니다"
+        checks = page.locator("main").inner_text()
+        assert "소지자 확인" in checks and "인증된 서울시 발급기관" in checks
+        items = page.locator(".credential").inner_text()
+        assert "시급 12,121원" in items and "2026. 3. 2. ~ 2026. 11. 30." in items
+        page.screenshot(path=str(screenshots / f"verifier-verdict-{viewport['width']}.png"), full_page=True)
+        # and in English
+        page.goto(verifier + "/?lang=en")
+        page.set_input_files("#file", str(pdf))
+        page.get_by_role("button", name="Upload and check").click()
+        page.wait_for_selector(".verdict__line")
+        assert _verdict(page) == "Valid"
+    finally:
+        context.close()
+
+
+def test_paste_tampered_credential_says_tampered(browser: Any, verifier: str, presentation: dict[str, Any], screenshots: Path) -> None:
+    vc = json.loads(json.dumps(presentation["verifiableCredential"][0]))
+    vc["credentialSubject"]["wage"]["amount"] = 30000  # the worker "improves" the wage
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/")
+        page.fill("#document", json.dumps(vc, ensure_ascii=False))
+        page.get_by_role("button", name="붙여 넣어 확인하기").click()
+        page.wait_for_selector(".verdict__line")
+        assert "위·변조" in _verdict(page)
+        assert page.locator("#verdict").get_attribute("data-verdict") == "tampered"
+        assert page.locator(".check--fail").count() >= 1
+        page.screenshot(path=str(screenshots / "verifier-tampered-phone.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_qr_to_another_site_is_refused_with_a_message(browser: Any, verifier: str) -> None:
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/scan")
+        page.fill("#qr", "https://evil.example/p/abc123")
+        page.get_by_role("button", name="확인하기").click()
+        alert = page.get_by_role("alert")
+        assert "다른 사이트" in alert.inner_text()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_request_page_shows_qr_and_polls(browser: Any, verifier: str, screenshots: Path, viewport: dict[str, int]) -> None:
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/")
+        page.get_by_role("button", name="요청 QR 만들기").click()
+        page.wait_for_selector(".ask-qr img")
+        assert "제출을 기다리는 중" in page.locator("#ask-status").inner_text()
+        same_device = page.get_by_role("link", name="이 기기의 전자지갑으로 열기").get_attribute("href") or ""
+        assert same_device.startswith("openid4vp://")
+        with page.expect_response(lambda r: "/status" in r.url, timeout=10000) as polled:
+            pass
+        assert polled.value.status == 200 and polled.value.json()["status"] == "pending"
+        page.screenshot(path=str(screenshots / f"verifier-ask-{viewport['width']}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_upload_revoked_certificate_says_revoked(browser: Any, verifier: str, issued: tuple[Issued, Issued], tmp_path: Path) -> None:
+    revoked = issued[1]
+    pdf = tmp_path / "revoked.pdf"
+    pdf.write_bytes(certificate.build_certificate_pdf(_present(revoked), {revoked.id: revoked.receipt}, qr_url="https://wallet.example/p/y"))
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/")
+        page.set_input_files("#file", str(pdf))
+        page.get_by_role("button", name="올려서 확인하기").click()
+        page.wait_for_selector(".verdict__line")
+        assert _verdict(page) == "폐기된 증명서입니다"
+    finally:
+        context.close()
