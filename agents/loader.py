@@ -87,11 +87,16 @@ def context_document(url: str) -> dict[str, Any]:
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """pyld document loader that serves only bundled contexts."""
-    return {
+    remote: dict[str, Any] = {
         "contextUrl": None,
         "documentUrl": url,
         "document": copy.deepcopy(context_document(url)),
     }
+    if url not in _extra:
+        # bundled contexts never change: the tag lets pyld keep the processed context in its shared
+        # cache across calls (untagged, it re-processes every context on every expansion)
+        remote["tag"] = "static"
+    return remote
 
 
 # --- bounded parsing -----------------------------------------------------------------------------
