@@ -164,6 +164,14 @@ def test_start_without_key_refuses_when_insecure_mode_is_forbidden(monkeypatch: 
         acapy.start(insecure=False)
 
 
+def test_start_that_fails_raises_with_the_agents_log(tmp_path: Path) -> None:
+    argfile = tmp_path / "broken.yml"
+    argfile.write_text(acapy.DEFAULT_ARGFILE.read_text() + "wallet-type: no-such-wallet\n")
+    with pytest.raises(acapy.AcapyError, match="exited before it was ready") as info:
+        acapy.start(argfile=argfile, home=tmp_path, ready_timeout=60)
+    assert "no-such-wallet" in info.value.message  # the log tail names the cause
+
+
 # --- VCDM 2.0, eddsa-jcs-2022 ----------------------------------------------------------------------
 
 
