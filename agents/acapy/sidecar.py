@@ -80,9 +80,13 @@ class Sidecar:
             return ""
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM the agent (its own process group), SIGKILL it after `timeout`; returns its exit code."""
+        """SIGTERM the agent (its own process group), SIGKILL it after `timeout`; returns its exit code.
+
+        A temp home the sidecar made is removed, log included, unless the agent had crashed.
+        """
         self.client.close()
         code: int | None = self._process.poll()
+        crashed = code is not None  # it exited before it was asked to
         if code is None:
             try:
                 os.killpg(self._process.pid, signal.SIGTERM)
@@ -95,8 +99,8 @@ class Sidecar:
                 code = self._process.wait(5)
         self._log.close()
         if self._owns_home:
-            # the wallet lives here; the log is kept next to it only when the caller chose the place
-            shutil.rmtree(self.home / "wallet", ignore_errors=True)
+            # our temp dir goes; after a crash its log stays for inspection (the wallet never does)
+            shutil.rmtree(self.home / "wallet" if crashed else self.home, ignore_errors=True)
         return code
 
 

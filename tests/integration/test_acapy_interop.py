@@ -145,8 +145,8 @@ def test_sidecar_runs_from_the_argfile_on_loopback(sidecar: acapy.Sidecar, acapy
     assert acapy_did.verification_method == f"{acapy_did.did}#{acapy_did.did.removeprefix('did:key:')}"
 
 
-def test_sidecar_with_api_key_refuses_other_callers_and_stops_cleanly(tmp_path: Path) -> None:
-    agent = acapy.start(home=tmp_path, api_key="test-" + uuid.uuid4().hex, insecure=False)
+def test_sidecar_with_api_key_refuses_other_callers_and_stops_cleanly() -> None:
+    agent = acapy.start(api_key="test-" + uuid.uuid4().hex, insecure=False)
     try:
         anonymous = httpx.post(f"{agent.admin_url}/wallet/did/create", json={"method": "key"}, timeout=10)
         assert anonymous.status_code == 401
@@ -155,7 +155,7 @@ def test_sidecar_with_api_key_refuses_other_callers_and_stops_cleanly(tmp_path: 
         code = agent.stop()
     assert not agent.alive()
     assert code is not None
-    assert (tmp_path / "wallet").exists()  # a home the caller chose is the caller's to remove
+    assert not agent.home.exists()  # the temp home it made (wallet and log) is gone
 
 
 def test_start_without_key_refuses_when_insecure_mode_is_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
