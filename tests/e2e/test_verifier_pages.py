@@ -141,15 +141,18 @@ def test_camera_scan_of_a_qr_gives_valid(verifier: str, wallet: str, tmp_path: P
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_upload_certificate_pdf_gives_valid(
-    browser: Any, verifier: str, presentation: dict[str, Any], receipts: dict[str, Any], tmp_path: Path, screenshots: Path, viewport: dict[str, int]
+    browser: Any, verifier: str, presentation: dict[str, Any], receipts: dict[str, Any], tmp_path: Path, screenshots: Path, viewport: dict[str, int],
+    axe: Callable[[Any], list[dict[str, Any]]],
 ) -> None:
     pdf = tmp_path / "경력증명서.pdf"
     pdf.write_bytes(certificate.build_certificate_pdf(presentation, receipts, qr_url="https://wallet.example/p/x"))
-    context = browser.new_context(viewport=viewport)
+    # bypass_csp only so axe-core can be injected; the pages themselves run under the real CSP
+    context = browser.new_context(viewport=viewport, bypass_csp=True)
     try:
         page = context.new_page()
         page.goto(verifier + "/")
         assert page.locator("html").get_attribute("lang") == "ko"
+        assert axe(page) == []
         page.screenshot(path=str(screenshots / f"verifier-home-{viewport['width']}.png"), full_page=True)
         page.set_input_files("#file", str(pdf))
         page.get_by_role("button", name="올려서 확인하기").click()
@@ -160,6 +163,7 @@ def test_upload_certificate_pdf_gives_valid(
         items = page.locator(".credential").inner_text()
         assert "시급 12,121원" in items and "2026. 3. 2. ~ 2026. 11. 30." in items
         page.screenshot(path=str(screenshots / f"verifier-verdict-{viewport['width']}.png"), full_page=True)
+        assert axe(page) == []
         # and in English
         page.goto(verifier + "/?lang=en")
         page.set_input_files("#file", str(pdf))
