@@ -255,9 +255,8 @@ def respond(
 ) -> httpx.Response:
     """The whole holder flow: fetch the request, select, (let the user choose), sign, post."""
     request = fetch_request(url, http)
-    selected = select_credentials(request, credentials)
-    if choose is not None:
-        selected = dict(choose(selected))
+    found = select_credentials(request, credentials)
+    selected: Mapping[str, Sequence[Mapping[str, Any]]] = choose(found) if choose is not None else found
     if not selected:
         raise _bad("no credential matches the request", "요청에 맞는 자격증명이 없습니다")
     return post_response(request, build_vp_token(request, selected, holder, receipts=receipts), http)
