@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from . import contract, loader
 from . import dataintegrity as di
-from . import loader
 from .errors import Error, InvalidCredential, VerificationError
 from .keys import Signer
 from .report import Check, Report, Verdict, failed, passed, skipped
@@ -243,7 +243,7 @@ def _schema_check(c: Credential) -> Check:
     return passed("schema", *T_SCHEMA, "근로기준법 제17조 필수 기재사항을 모두 갖추었습니다", "all required items (LSA art. 17) present")
 
 
-def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime) -> list[Check]:
+def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime, resolve: di.KeyResolver) -> list[Check]:
     checks = [passed("well-formed", *T_WELLFORMED, "W3C 자격증명 형식입니다", f"a W3C VCDM {'2.0' if c.version == 2 else '1.1'} credential")]
     checks.append(_context_check(c.raw, outcomes))
     checks.extend(proof_checks(outcomes, c.issuer))
@@ -259,17 +259,37 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
     else:
         checks.append(failed("issuer-signature", *T_ISSUER, f"발급자({c.issuer}) 본인의 키로 된 유효한 서명(assertionMethod)이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}", Verdict.INVALID))
     if CONTRACT_TYPE in c.types:
-        worker = [o for o in outcomes if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids]
-        # the chain is a matter of signatures: a key lacking its purpose is the issuer check's failure, not tampering
+        # a matter of signatures: a key lacking its purpose is the issuer check's failure, not tampering
         issuer_signed = [o for o in outcomes if o.signature_ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
-        chained = [o for o in issuer_signed if any(w.id and w.id in o.previous for w in worker)]
-        if worker and chained:
-            checks.append(passed("worker-signature", *T_WORKER, "근로자가 먼저 서명하고 발급기관이 이어서 서명했습니다", "the worker signed first; the issuer's proof chains to it"))
-        else:
-            checks.append(failed("worker-signature", *T_WORKER, "근로자 서명이 없거나 발급기관 서명이 근로자 서명에 이어지지 않습니다", "the worker's proof is missing or the issuer's proof does not chain to it", Verdict.TAMPERED))
+        checks.append(_worker_check(c, outcomes, issuer_signed, resolve))
     checks.append(_validity_check(c, at))
     checks.append(_schema_check(c))
     return checks
+
+
+def _worker_check(c: Credential, outcomes: Sequence[di.ProofOutcome], issuer_signed: Sequence[di.ProofOutcome], resolve: di.KeyResolver) -> Check:
+    """The worker accepted this very contract before the city signed it (see agents/contract.py)."""
+    entries = contract.acceptances(c.raw)
+    if entries:
+        for entry in entries:
+            try:
+                o = contract.verify_acceptance(c.raw, entry, resolve)
+            except Error as e:
+                return failed("worker-signature", *T_WORKER, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED)
+            if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids:
+                if not issuer_signed:
+                    break
+                return passed("worker-signature", *T_WORKER, "근로자가 이 계약서에 먼저 서명했고, 발급기관의 서명이 근로자의 서명까지 덮습니다", "the worker signed this contract; the issuer's signature covers the worker's", proof=o.to_json())
+            reason = o.reason or "the acceptance is not signed by the worker named in the contract"
+            reason_ko = o.reason_ko or "동의 서명이 계약서의 근로자 본인 것이 아닙니다"
+            return failed("worker-signature", *T_WORKER, reason_ko, reason, Verdict.TAMPERED, proof=o.to_json())
+        return failed("worker-signature", *T_WORKER, "발급기관의 서명이 근로자 서명을 덮지 않습니다", "no issuer signature covers the worker's acceptance", Verdict.INVALID)
+    # the W3C proof-chain form: the worker's authentication proof, the issuer's chained to it
+    worker = [o for o in outcomes if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids]
+    chained = [o for o in issuer_signed if any(w.id and w.id in o.previous for w in worker)]
+    if worker and chained:
+        return passed("worker-signature", *T_WORKER, "근로자가 먼저 서명하고 발급기관이 이어서 서명했습니다", "the worker signed first; the issuer's proof chains to it")
+    return failed("worker-signature", *T_WORKER, "근로자 서명이 없거나 발급기관 서명이 근로자 서명을 덮지 않습니다", "the worker's signature is missing or the issuer's proof does not cover it", Verdict.TAMPERED)
 
 
 def _now(at: datetime | None) -> datetime:
@@ -299,8 +319,9 @@ def check_credential(
     else:
         loader.check_bounds(document)
     c = Credential.parse(document)
-    outcomes = tuple(di.verify_proofs(c.raw, _resolver_fn(resolve)))
-    checks = credential_checks(c, outcomes, when)
+    resolver = _resolver_fn(resolve)
+    outcomes = tuple(di.verify_proofs(c.raw, resolver))
+    checks = credential_checks(c, outcomes, when, resolver)
     if policy is not None:
         checks.extend(policy.checks(c, VerifyContext(when, outcomes, options or {})))
     return Report("credential", tuple(checks), c.summary(), checked_at=when.isoformat())
