@@ -26,7 +26,7 @@ import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import schemas
-from agents import dataintegrity, didhistory, merkle, statuslist
+from agents import contract, dataintegrity, didhistory, merkle, statuslist
 from agents.keys import Ed25519KeyPair, Signer
 from agents.keystore import EncryptedFileKeyStore
 from agents.registry_client import RegistryClient
@@ -190,9 +190,18 @@ class City:
     def issue_contract(
         self, dept: Department, worker: Ed25519KeyPair, *, signer: Signer | None = None,
         valid_from: datetime | None = None, valid_until: datetime | None = None, register: bool = True,
+        form: str = "evidence",
     ) -> Issued:  # fmt: skip
-        """A LaborContractCredential: the worker's proof (authentication), then the city's chained to it."""
+        """A LaborContractCredential signed by the worker, then by the city.
+
+        form="evidence" (what the issuer produces): the worker's acceptance inside `evidence`, under the
+        city's single proof (agents/contract.py); form="chain": the W3C proof chain (previousProof).
+        """
         vc, indexes = self._base("labor-contract-part-time", dept, worker.public.did_key, valid_from or self.now - timedelta(days=30), valid_until)
+        if form == "evidence":
+            acceptance = contract.accept_contract(vc, worker, at=self.now)
+            vc = contract.countersign(vc, acceptance, signer or dept.signer(self), at=self.now)
+            return Issued(vc, self.register(vc) if register else {}, dept, indexes)
         worker_proof = f"urn:uuid:{uuid.uuid4()}"
         vc = dataintegrity.sign(vc, worker, options={"id": worker_proof, "proofPurpose": "authentication"}, at=self.now)
         vc = dataintegrity.sign(vc, signer or dept.signer(self), options={"id": f"urn:uuid:{uuid.uuid4()}", "previousProof": worker_proof}, at=self.now)

@@ -61,13 +61,18 @@ def _check(report: dict[str, Any], id_: str) -> dict[str, Any]:
     return next(c for c in report["checks"] if c["id"] == id_)
 
 
-def test_valid_contract_passes_every_check(city: City, dept: Department, verifier: Flask) -> None:
+@pytest.mark.parametrize("form", ["evidence", "chain"])
+def test_valid_contract_passes_every_check(city: City, dept: Department, verifier: Flask, form: str) -> None:
     worker = Ed25519KeyPair.generate()
-    status, report = _verify(verifier.test_client(), city.issue_contract(dept, worker))
+    status, report = _verify(verifier.test_client(), city.issue_contract(dept, worker, form=form))
     assert status == 200, report
     assert report["verdict"] == "valid" and report["verified"] is True
     ids = {c["id"]: c["outcome"] for c in report["checks"]}
-    for needed in ("proof[0]", "proof[1]", "proof-chain", "issuer-signature", "worker-signature", "validity", "schema",
+    if form == "chain":
+        assert ids["proof[1]"] == ids["proof-chain"] == "pass"
+    else:
+        assert "proof[1]" not in ids and "proof-chain" not in ids  # one proof: the city's
+    for needed in ("proof[0]", "issuer-signature", "worker-signature", "validity", "schema",
                    "issuer.trusted", "status[0]", "status[1]", "registry.inclusion", "registry.consistency", "key-history"):
         assert ids[needed] == "pass", needed
     assert ids["registry.chain"] == "skip"
@@ -117,7 +122,7 @@ def test_rotated_key(city: City, make_verifier: Callable[..., Flask]) -> None:
 
 
 def test_altered_field_is_tampered(city: City, dept: Department, verifier: Flask) -> None:
-    issued = city.issue_contract(dept, Ed25519KeyPair.generate())
+    issued = city.issue_contract(dept, Ed25519KeyPair.generate(), form="chain")
     vc = copy.deepcopy(issued.vc)
     vc["credentialSubject"]["wage"] = {"type": "hourly", "amount": 99999, "currency": "KRW"}
     status, report = _verify(verifier.test_client(), issued, vc)
@@ -126,8 +131,18 @@ def test_altered_field_is_tampered(city: City, dept: Department, verifier: Flask
     assert _check(report, "registry.inclusion")["outcome"] == "fail"  # the log holds the original
 
 
-def test_broken_chain_order(city: City, dept: Department, verifier: Flask) -> None:
+def test_altered_field_of_an_evidence_form_contract(city: City, dept: Department, verifier: Flask) -> None:
     issued = city.issue_contract(dept, Ed25519KeyPair.generate())
+    vc = copy.deepcopy(issued.vc)
+    vc["credentialSubject"]["duties"] = "다른 업무"
+    status, report = _verify(verifier.test_client(), issued, vc)
+    assert status == 400 and report["verdict"] == "tampered"
+    assert _check(report, "proof[0]")["failsAs"] == "tampered"
+    assert _check(report, "worker-signature")["outcome"] == "fail"
+
+
+def test_broken_chain_order(city: City, dept: Department, verifier: Flask) -> None:
+    issued = city.issue_contract(dept, Ed25519KeyPair.generate(), form="chain")
     vc = copy.deepcopy(issued.vc)
     vc["proof"] = [vc["proof"][1]]  # the city's proof without the worker's proof it chains to
     status, report = _verify(verifier.test_client(), issued, vc)
