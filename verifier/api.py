@@ -43,7 +43,9 @@ def _body(member: str) -> tuple[Any, Any, bytes]:
 
 def _answer(report: Report, kind: str, raw: bytes) -> Response:
     # the verdict and a hash, never the content: the document carries personal data
-    log.info("verify %s verdict=%s sha256=%s", kind, report.verdict.value, hashlib.sha256(raw).hexdigest())
+    digest = hashlib.sha256(raw).digest()
+    log.info("verify %s verdict=%s sha256=%s", kind, report.verdict.value, digest.hex())
+    service().audit(kind, report.verdict.value, digest)
     resp = jsonify(report.to_json())
     resp.status_code = 200 if report.verified else 400
     return resp

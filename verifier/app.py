@@ -3,25 +3,59 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from agents.errors import RegistryError
 from web import db
 from web.config import RoleConfig
 from web.factory import base_app
 
 from .api import bp as api_bp
+from .checkpoints import DbCheckpointMemory
 from .oid4vp import bp as oid4vp_bp
 from .service import VerifierService, VerifierSettings
 
+if TYPE_CHECKING:
+    from agents.evm import EvmAnchor
+
 PURGE_SECONDS = 60.0
+
+
+def evm_anchor(config: RoleConfig) -> EvmAnchor | None:
+    """The read-only EVM anchor from WORKCRED_VERIFIER_EVM_RPC and _EVM_CONTRACT (+ _EVM_TIMEOUT), or None.
+
+    Like `agents.evm.from_env` for the registry, but a verifier only reads anchored roots: it takes no
+    key. Setting only one of RPC and CONTRACT is a configuration error, not silently "no anchor".
+    """
+    extra = config.extra
+    rpc, contract = (extra.get("evm_rpc") or "").strip(), (extra.get("evm_contract") or "").strip()
+    if not rpc and not contract:
+        return None
+    if not rpc or not contract:
+        missing = "WORKCRED_VERIFIER_EVM_" + ("RPC" if not rpc else "CONTRACT")
+        raise RegistryError(
+            f"EVM anchoring is partly configured: {missing} is not set",
+            message_ko=f"EVM 앵커링 설정이 불완전합니다: {missing}이(가) 설정되지 않았습니다",
+        )
+    from agents.evm import anchor as evm  # web3 is imported only where anchoring is configured
+
+    try:
+        timeout = float(extra.get("evm_timeout") or evm.DEFAULT_TIMEOUT)
+    except ValueError:
+        raise RegistryError(
+            "WORKCRED_VERIFIER_EVM_TIMEOUT must be a number of seconds",
+            message_ko="WORKCRED_VERIFIER_EVM_TIMEOUT는 초 단위 숫자여야 합니다",
+        ) from None
+    return evm.EvmAnchor(rpc, contract, None, timeout=timeout)
 
 
 def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flask:
     """Build the verifier app; migrates its database and starts the purge timer.
 
-    Settings: see `VerifierSettings.from_config` (WORKCRED_VERIFIER_*); BACKGROUND=0 disables the timer.
+    Settings: see `VerifierSettings.from_config` (WORKCRED_VERIFIER_*) and `evm_anchor`; BACKGROUND=0
+    disables the timer. The split-view memory lives in the database (`DbCheckpointMemory`).
     Call `app.extensions["verifier"].close()` to release connections.
     `service_options` go to `VerifierService` (tests inject `clock`, `memory`, `anchor`, `fetcher`).
     """
@@ -30,7 +64,11 @@ def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flas
     url = config.database_url or db.database_url("verifier")
     db.migrate("verifier", url)
     engine = db.make_engine(url)
-    svc = VerifierService(VerifierSettings.from_config(config), db.session_factory(engine), engine=engine, **service_options)
+    factory = db.session_factory(engine)
+    service_options.setdefault("memory", DbCheckpointMemory(factory))
+    if "anchor" not in service_options:
+        service_options["anchor"] = evm_anchor(config)
+    svc = VerifierService(VerifierSettings.from_config(config), factory, engine=engine, **service_options)
     app.extensions["verifier"] = svc
     app.register_blueprint(api_bp)
     app.register_blueprint(oid4vp_bp)

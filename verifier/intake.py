@@ -200,10 +200,17 @@ def _pdf_qr_texts(data: bytes) -> list[str]:
 
 
 def trusted_hosts(extra: Mapping[str, str], *, dev: bool) -> tuple[str, ...]:
-    """The hosts a QR may point to: `WORKCRED_VERIFIER_TRUSTED_HOSTS` (comma-separated), else the dev wallet."""
-    listed = tuple(h.strip() for h in (extra.get("trusted_hosts") or "").split(",") if h.strip())
+    """The city's own hosts, `WORKCRED_VERIFIER_TRUSTED_HOSTS` (comma-separated `host[:port]` or
+    `*.suffix`), else in development the local wallet. The verifier fetches DID documents, status lists
+    and published presentations (QR links) only from these and its registry's host.
+    `ALLOW_HOSTS`, the older name of the fetcher's half of this list, is still read."""
+    listed: list[str] = []
+    for name in ("trusted_hosts", "allow_hosts"):
+        for h in (extra.get(name) or "").split(","):
+            if h.strip() and h.strip() not in listed:
+                listed.append(h.strip())
     if listed:
-        return listed
+        return tuple(listed)
     return DEV_TRUSTED_HOSTS if dev else ()
 
 

@@ -5,13 +5,14 @@ is set by the first response, in the same transaction that checks it was unset).
 (`presentation`, `report`) is personal data: it is erased (set to NULL) once the request expires.
 `verification_audit`: one row per answer or API verification: request id, verdict and the SHA-256 of
 the presentation, never a name or any other field of the credentials.
+`seen_checkpoint`: the newest registry checkpoint seen per log (split-view defence across restarts and workers).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -50,3 +51,15 @@ class VerificationAudit(Base):
     verdict: Mapped[str] = mapped_column(String(32))
     presentation_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class SeenCheckpoint(Base):
+    """The newest registry checkpoint this verifier has seen per log (the split-view memory), shared by
+    every worker and kept across restarts: a later checkpoint is accepted only if consistent with it."""
+
+    __tablename__ = "seen_checkpoint"
+
+    origin: Mapped[str] = mapped_column(String(255), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -64,7 +64,7 @@ def _setup(state: Any) -> None:
             for key, text in messages.items():
                 catalogs.setdefault(lang, {}).setdefault(key, text)
     config = app.config["WORKCRED"]
-    hosts = intake.trusted_hosts(config.extra, dev=config.dev)
+    hosts = app.extensions["verifier"].settings.allow_hosts  # the one allow-list (TRUSTED_HOSTS + registry)
     app.extensions["verifier.follower"] = intake.LinkFollower(hosts, dev=config.dev)
 
 

@@ -31,6 +31,7 @@ from agents.verify import AllOf, Policy, check_credential, check_presentation
 from web.config import RoleConfig, peer_url
 from web.db import transaction
 
+from .intake import trusted_hosts
 from .models import PresentationRequest, VerificationAudit
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,14 @@ class VerifierSettings:
     @classmethod
     def from_config(cls, config: RoleConfig) -> VerifierSettings:
         """From WORKCRED_VERIFIER_* : REGISTRY_URL, REGISTRY_KEY (publicKeyMultibase), REGISTRY_ORIGIN,
-        ALLOW_HOSTS (comma-separated), PROFILE (city|core), REQUEST_LIFETIME (seconds)."""
+        TRUSTED_HOSTS (the city's hosts: see `intake.trusted_hosts`), PROFILE (city|core), REQUEST_LIFETIME (seconds)."""
         extra = config.extra
         registry = (extra.get("registry_url") or peer_url(config, "registry")).rstrip("/")
         keys: dict[str, Ed25519PublicMultikey] = {}
         if extra.get("registry_key"):
             origin = extra.get("registry_origin") or "registry.workcred.seoul.go.kr/log"
             keys[origin] = Ed25519PublicMultikey.from_multibase(extra["registry_key"].strip())
-        hosts = [h.strip() for h in (extra.get("allow_hosts") or "").split(",") if h.strip()]
+        hosts = list(trusted_hosts(extra, dev=config.dev))  # one allow-list: fetcher and QR links alike
         netloc = urllib.parse.urlsplit(registry).netloc
         if netloc and netloc not in hosts:
             hosts.append(netloc)  # the city's own registry hosts its DIDs, status lists and proofs
@@ -363,6 +364,13 @@ class VerifierService:
                 .values(presentation=None, report=None, purged=True)
             ).rowcount  # type: ignore[attr-defined]
         return int(n or 0)
+
+    def audit(self, kind: str, verdict: str, digest: bytes) -> None:
+        """One audit row for a VC-API verification: the verdict and the body's SHA-256, nothing else."""
+        if self._sf is None:
+            return
+        with transaction(self._sf) as s:
+            s.add(VerificationAudit(request_id=None, kind=kind, verdict=verdict, presentation_sha256=digest, created_at=self._clock()))
 
     def audit_rows(self, request_id: str | None = None) -> list[dict[str, Any]]:
         """The audit trail (verdict and SHA-256 only)."""
