@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from ._data import UnknownEntry, load_copy, names
@@ -61,9 +62,22 @@ def load_schema(credential_type: str) -> dict[str, Any]:
 
 @cache
 def _validator(credential_type: str) -> Draft202012Validator:
+    """The reference validator (built once per type): it words the error messages."""
     return Draft202012Validator(
         load_schema(credential_type), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
+
+
+@cache
+def _fast_validator(credential_type: str) -> jsonschema_rs.Draft202012Validator:
+    """A compiled (Rust) validator of the same schema, for the common case of a valid credential.
+
+    The pure-Python validator took ~2 ms per contract (most of an eddsa-jcs-2022 verification);
+    this one takes ~0.01 ms. It checks every format (the Python one only those whose optional
+    packages are installed) and its `$` does not accept a trailing newline, so it is at least as
+    strict: when it finds no error there is none, and otherwise the reference validator words them.
+    """
+    return jsonschema_rs.Draft202012Validator(load_schema(credential_type), validate_formats=True)
 
 
 def schema_errors(credential: Any) -> list[str]:
@@ -79,6 +93,8 @@ def schema_errors(credential: Any) -> list[str]:
     chosen = next((t for t in CREDENTIAL_TYPES if t in types), None)
     if chosen is None:
         return [f"$.type: must contain one of {', '.join(CREDENTIAL_TYPES)}"]
+    if _fast_validator(chosen).is_valid(credential):
+        return []
     errors = sorted(_validator(chosen).iter_errors(credential), key=lambda e: (e.json_path, e.message))
     return [f"{e.json_path}: {e.message}" for e in errors]
 
