@@ -73,6 +73,8 @@ def check() -> None:
     """Raise CSRFError unless the current unsafe request carries the session's token."""
     if request.method not in UNSAFE_METHODS or _has_bearer() or _is_exempt(current_app):
         return
+    if request.routing_exception is not None:
+        return  # no view will run: let routing answer (404, or 405 for a method the route does not allow)
     expected = session.get(SESSION_KEY)
     sent = request.form.get(FIELD) or request.headers.get(HEADER) or ""
     if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), sent.encode()):

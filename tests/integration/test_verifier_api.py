@@ -167,3 +167,15 @@ def test_storage_backends(db: str, request: pytest.FixtureRequest) -> None:
         assert svc.purge_expired() == 0
     finally:
         app.extensions["verifier"].close()
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/credentials/verify"), ("DELETE", "/presentations/verify"), ("PATCH", "/upload"), ("PUT", "/requests")])
+def test_a_method_the_route_does_not_allow_is_405_not_a_csrf_failure(http: httpx.Client, method: str, path: str) -> None:
+    r = http.request(method, path, json={})
+    assert r.status_code == 405, r.text
+    assert "csrf" not in r.text.lower()
+    assert "POST" in r.headers.get("Allow", "")
+
+
+def test_an_unknown_path_is_404_not_a_csrf_failure(http: httpx.Client) -> None:
+    assert http.post("/no-such-page", data={"x": "1"}).status_code == 404

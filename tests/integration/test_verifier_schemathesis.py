@@ -7,7 +7,7 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from verifier.app import create_app
 from web.config import RoleConfig
@@ -21,8 +21,6 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case: schemathesis.Case) -> None:
-    # the shared CSRF guard (web/csrf.py) answers an unrouted PUT/DELETE with 400 before Flask's 405;
-    # reported to its owner, excluded here so the rest of the contract is still enforced.
     # A schema cannot say what a *verifiable* credential is, so schema-valid bodies may rightly be
     # refused: "positive data acceptance" does not apply to a verifier.
-    case.call_and_validate(excluded_checks=[unsupported_method, positive_data_acceptance])
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
