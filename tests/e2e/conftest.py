@@ -38,17 +38,38 @@ def _require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """A headless Chromium for the whole session."""
+def playwright() -> Iterator[Any]:
+    """The one Playwright driver of the session (two sync drivers at once cannot coexist)."""
     _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    """A headless Chromium for the whole session."""
+    b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture
+def launch_browser(playwright: Any) -> Iterator[Callable[[list[str]], Any]]:
+    """Launch a Chromium with extra flags (e.g. a fake camera); closed after the test."""
+    launched: list[Any] = []
+
+    def launch(extra_args: list[str]) -> Any:
+        b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + extra_args, headless=True)
+        launched.append(b)
+        return b
+
+    yield launch
+    for b in launched:
+        b.close()
 
 
 @pytest.fixture

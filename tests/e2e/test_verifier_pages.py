@@ -18,7 +18,6 @@ from PIL import Image
 
 from agents import certificate, verify
 from agents.keys import Ed25519KeyPair
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _require
 from tests.helpers_city import City, Issued, start_city
 from tests.unit.test_intake import _Published
 
@@ -104,23 +103,14 @@ def verifier(serve: Callable[[Flask], str], wallet: str, city: City, tmp_path: P
     app.extensions["verifier"].close()
 
 
-def _launch(extra_args: list[str] | None = None) -> Any:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + (extra_args or []), headless=True)
-    return pw, browser
-
-
 def _verdict(page: Any) -> str:
     return str(page.locator(".verdict__line").inner_text())
 
 
-def test_camera_scan_of_a_qr_gives_valid(verifier: str, wallet: str, tmp_path: Path, screenshots: Path) -> None:
+def test_camera_scan_of_a_qr_gives_valid(verifier: str, wallet: str, tmp_path: Path, screenshots: Path, launch_browser: Any) -> None:
     video = tmp_path / "qr.y4m"
     write_y4m(video, qr_scene(f"http://{wallet}/p/abc123"))
-    pw, browser = _launch(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    browser = launch_browser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
     try:
         context = browser.new_context(viewport=PHONE)
         context.grant_permissions(["camera"], origin=verifier)
@@ -135,8 +125,7 @@ def test_camera_scan_of_a_qr_gives_valid(verifier: str, wallet: str, tmp_path: P
         page.screenshot(path=str(screenshots / "verifier-scan-verdict-phone.png"), full_page=True)
         assert errors == []
     finally:
-        browser.close()
-        pw.stop()
+        context.close()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
