@@ -16,6 +16,11 @@ Witnesses add C2SP tlog-cosignature/v1 lines (https://c2sp.org/tlog-cosignature)
 SHA-256(name || "\n" || 0x04 || public key)[:4], signature blob = key ID || u64 big-endian timestamp ||
 Ed25519 signature over "cosignature/v1\ntime <timestamp>\n" || checkpoint body. `parse_and_verify` can
 demand a quorum of them.
+
+Key rotation: one key name may have several keys (the key hash tells them apart, as in Go's
+`note.Verifiers`). A `RetiredKey` is accepted only for checkpoints of at most `last_size` leaves
+(the size of the hand-over checkpoint signed when it was rotated out), so a leaked old key cannot
+sign a newer checkpoint.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from .errors import RegistryError
@@ -63,6 +68,46 @@ class Checkpoint:
         """The checkpoint text (the signed-note text): origin, size, base64 root, extensions, each + newline."""
         lines = [self.origin, str(self.size), base64.b64encode(self.root).decode("ascii"), *self.extensions]
         return "".join(line + "\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class RetiredKey:
+    """A rotated-out log key: it verifies checkpoints of at most `last_size` leaves, no newer ones."""
+
+    public: Ed25519PublicMultikey
+    last_size: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.last_size, int) or not 0 <= self.last_size <= 2**63 - 1:
+            raise _malformed("a retired key's last size is between 0 and 2^63-1")
+
+
+NoteKey = Ed25519PublicMultikey | RetiredKey
+#: key name -> its key, or every key it has had (current and retired)
+Verifiers = Mapping[str, NoteKey | Collection[NoteKey]]
+
+
+def keys_named(verifiers: Verifiers, name: str) -> tuple[NoteKey, ...]:
+    """Every key of `verifiers` under `name` (one key or a collection of them)."""
+    found = verifiers.get(name)
+    if found is None:
+        return ()
+    if isinstance(found, (Ed25519PublicMultikey, RetiredKey)):
+        return (found,)
+    return tuple(found)
+
+
+def merge_verifiers(*maps: Verifiers) -> dict[str, tuple[NoteKey, ...]]:
+    """One verifier map from several (e.g. the current key and the retired ones from configuration)."""
+    out: dict[str, tuple[NoteKey, ...]] = {}
+    for m in maps:
+        for name in m:
+            out[name] = out.get(name, ()) + tuple(k for k in keys_named(m, name) if k not in out.get(name, ()))
+    return out
+
+
+def _public(key: NoteKey) -> Ed25519PublicMultikey:
+    return key.public if isinstance(key, RetiredKey) else key
 
 
 def key_hash(name: str, public: Ed25519PublicMultikey, alg: int = ALG_ED25519) -> bytes:
@@ -107,6 +152,32 @@ def parse_verifier_key(vkey: str, alg: int = ALG_ED25519) -> tuple[str, Ed25519P
     return name, public
 
 
+def parse_verifier_keys(text: str) -> dict[str, tuple[NoteKey, ...]]:
+    """Parse a configuration list of verifier keys: ``vkey[@lastSize]`` separated by commas or spaces.
+
+    An entry with ``@lastSize`` is a `RetiredKey` (e.g. WORKCRED_REGISTRY_RETIRED_KEYS); without it,
+    a current key.
+    """
+    out: dict[str, tuple[NoteKey, ...]] = {}
+    for item in re.split(r"[,\s]+", text.strip()):
+        if not item:
+            continue
+        vkey, sep, last = item.rpartition("@")
+        key: NoteKey
+        if sep and _DECIMAL.fullmatch(last):
+            name, public = parse_verifier_key(vkey)
+            key = RetiredKey(public, int(last))
+        else:
+            name, key = parse_verifier_key(item)
+        out[name] = out.get(name, ()) + (key,)
+    return out
+
+
+def format_retired_key(name: str, key: RetiredKey) -> str:
+    """The configuration form ``vkey@lastSize`` of a retired key (inverse of `parse_verifier_keys`)."""
+    return f"{verifier_key(name, key.public)}@{key.last_size}"
+
+
 def sign_checkpoint(cp: Checkpoint, name: str, signer: Ed25519KeyPair) -> str:
     """The signed note: the checkpoint body, a blank line, one signature line by `name`."""
     return sign_note(cp.body(), name, signer)
@@ -130,29 +201,49 @@ def add_signature(note: str, name: str, signer: Ed25519KeyPair) -> str:
 
 def parse_and_verify(
     note: str,
-    verifiers: Mapping[str, Ed25519PublicMultikey],
+    verifiers: Verifiers,
     *,
     witnesses: Mapping[str, Ed25519PublicMultikey] | None = None,
     witness_quorum: int = 0,
 ) -> Checkpoint:
-    """Parse a signed checkpoint note strictly and verify it (see `open_note`); return the checkpoint."""
-    return parse_body(open_note(note, verifiers, witnesses=witnesses, witness_quorum=witness_quorum))
+    """Parse a signed checkpoint note strictly and verify it (see `open_note`); return the checkpoint.
+
+    A signature by a `RetiredKey` counts only when the checkpoint is no larger than the key's `last_size`.
+    """
+    body, signers = _open(note, verifiers, witnesses, witness_quorum)
+    cp = parse_body(body)
+    if not any(not isinstance(k, RetiredKey) or cp.size <= k.last_size for k in signers):
+        raise RegistryError(
+            f"the checkpoint of size {cp.size} is signed only by a registry key retired before that size",
+            message_ko=f"크기 {cp.size}의 체크포인트가 그 전에 교체(폐기)된 등록소 키로만 서명되었습니다",
+        )
+    return cp
 
 
 def open_note(
     note: str,
-    verifiers: Mapping[str, Ed25519PublicMultikey],
+    verifiers: Verifiers,
     *,
     witnesses: Mapping[str, Ed25519PublicMultikey] | None = None,
     witness_quorum: int = 0,
 ) -> str:
     """Verify a C2SP signed note and return its text (the signed part, with its final newline).
 
-    At least one key of `verifiers` (name -> key, normally the log's own) must have signed it; a
-    signature line by a known name and key hash that does not verify is an error (never skipped);
-    lines by unknown keys are ignored, as the signed-note spec asks. With `witness_quorum` > 0 at
-    least that many distinct `witnesses` must have co-signed too.
+    At least one key of `verifiers` (name -> key or keys, normally the log's own) must have signed
+    it; a signature line by a known name and key hash that does not verify is an error (never
+    skipped); lines by unknown keys are ignored, as the signed-note spec asks. With
+    `witness_quorum` > 0 at least that many distinct `witnesses` must have co-signed too.
     """
+    return _open(note, verifiers, witnesses, witness_quorum)[0]
+
+
+def _open(
+    note: str,
+    verifiers: Verifiers,
+    witnesses: Mapping[str, Ed25519PublicMultikey] | None,
+    witness_quorum: int,
+) -> tuple[str, list[NoteKey]]:
+    """`open_note`, also returning the log keys whose signatures verified."""
     if not isinstance(note, str):
         raise _malformed("a checkpoint note is text")
     if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
@@ -161,18 +252,19 @@ def open_note(
         )
     body, sig_lines = _split_note(note)
     signed = body.encode("utf-8")
-    verified_log = 0
+    verified_log: list[NoteKey] = []
     verified_witnesses: set[str] = set()
     for line in sig_lines:
         name, khash, sig = _parse_signature_line(line)
-        key = verifiers.get(name)
-        if key is not None and key_hash(name, key) == khash:
-            if not key.verify(sig, signed):
+        for key in keys_named(verifiers, name):
+            if key_hash(name, _public(key)) != khash:
+                continue
+            if not _public(key).verify(sig, signed):
                 raise RegistryError(
                     f"the checkpoint signature by {name!r} does not verify (altered checkpoint or wrong key)",
                     message_ko=f"체크포인트 서명({name})이 검증되지 않습니다",
                 )
-            verified_log += 1
+            verified_log.append(key)
         wkey = (witnesses or {}).get(name)
         if wkey is not None and key_hash(name, wkey, ALG_COSIGNATURE_V1) == khash:
             if len(sig) != 8 + 64:
@@ -195,7 +287,7 @@ def open_note(
             f"the checkpoint has {len(verified_witnesses)} witness cosignatures; {witness_quorum} required",
             message_ko="체크포인트의 증인 서명 수가 부족합니다",
         )
-    return body
+    return body, verified_log
 
 
 def parse_body(body: str) -> Checkpoint:

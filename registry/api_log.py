@@ -2,7 +2,9 @@
 
 Public (anyone may audit the log):
     GET  /log/checkpoint                                  latest signed checkpoint, text/plain (C2SP signed note)
-    GET  /log/key                                         {origin, keyName, verifierKey, publicKeyMultibase}
+    GET  /log/key                                         {origin, keyName, verifierKey, publicKeyMultibase,
+                                                           retiredKeys: [{verifierKey, publicKeyMultibase, lastSize}],
+                                                           verifierKeys: [vkey, vkey@lastSize, ...]}
     GET  /log/entries/<index>                             {index, type, leafHash, createdAt} (never the salt)
     GET  /log/proof/inclusion?leafHash=<b64url>&treeSize=<n>   {leafIndex, treeSize, inclusionProof: [b64url]}
     GET  /log/proof/consistency?first=<n>&second=<n>      {first, second, consistencyProof: [b64url]}
@@ -25,7 +27,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, request
 
 from agents import merkle
-from agents.checkpoint import verifier_key
+from agents.checkpoint import format_retired_key, verifier_key
 from agents.errors import InvalidInput, NotFound, RegistryError, Unauthorized
 from agents.loader import parse_json
 from agents.multibase import b64url, b64url_decode
@@ -94,6 +96,17 @@ def get_key() -> dict[str, Any]:
         "keyName": log.key_name,
         "verifierKey": verifier_key(log.key_name, log.public_key),
         "publicKeyMultibase": log.public_key.multibase,
+        # rotated-out keys: their checkpoints up to lastSize still verify (clients configure these)
+        "retiredKeys": [
+            {
+                "verifierKey": verifier_key(log.key_name, k.public),
+                "publicKeyMultibase": k.public.multibase,
+                "lastSize": k.last_size,
+            }
+            for k in log.retired_keys
+        ],
+        "verifierKeys": [verifier_key(log.key_name, log.public_key)]
+        + [format_retired_key(log.key_name, k) for k in log.retired_keys],
     }
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
 
-from agents.errors import KeyError_
+from agents.checkpoint import RetiredKey, parse_verifier_keys
+from agents.errors import Error, KeyError_
 from agents.keys import Ed25519KeyPair
 from web import db
 from web.config import RoleConfig
 from web.factory import base_app
 
+from .anchoring import Anchoring
 from .api_log import bp as log_bp
 from .log import DEFAULT_ORIGIN, Log, RegistryContext
 
@@ -25,7 +26,9 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     """Build the registry app; migrates the database and starts the checkpoint timer.
 
     Settings (`config.extra`, i.e. WORKCRED_REGISTRY_*): KEY (secretKeyMultibase) or KEY_FILE, ORIGIN,
-    API_TOKENS (comma-separated), CHECKPOINT_EVERY, CHECKPOINT_SECONDS, BACKGROUND ("0" disables the timer).
+    RETIRED_KEYS (rotated-out checkpoint keys, ``vkey@lastSize``, comma-separated), API_TOKENS
+    (comma-separated), CHECKPOINT_EVERY, CHECKPOINT_SECONDS, BACKGROUND ("0" disables the timer),
+    EVM_RPC, EVM_CONTRACT, EVM_KEY, EVM_TIMEOUT (anchoring with catch-up, `registry.anchoring`).
     Call `app.extensions["registry"].close()` to stop the timer and release connections.
     """
     config = config or RoleConfig.from_env("registry")
@@ -35,13 +38,17 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     engine = db.make_engine(url)
     factory = db.session_factory(engine)
     extra = config.extra
+    origin = extra.get("origin") or DEFAULT_ORIGIN
+    anchoring = Anchoring.from_config(config)
     log = Log(
         factory,
-        origin=extra.get("origin") or DEFAULT_ORIGIN,
+        origin=origin,
         signer=load_signing_key(config),
+        retired_keys=load_retired_keys(config, origin),
         checkpoint_every=int(extra.get("checkpoint_every") or 256),
         checkpoint_seconds=float(extra.get("checkpoint_seconds") or 2.0),
-        on_checkpoint=_evm_hook(config),
+        # not strict: a chain outage must not stop the log; missed checkpoints are anchored later
+        on_checkpoint=anchoring.hook(lambda: log) if anchoring is not None else None,
     )
     tokens = tuple(t.strip() for t in (extra.get("api_tokens") or "").split(",") if t.strip())
     ctx = RegistryContext(engine, factory, log, tokens)
@@ -60,19 +67,26 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     return app
 
 
-def _evm_hook(config: RoleConfig) -> Callable[..., None] | None:
-    """Anchor each checkpoint root on the EVM chain when WORKCRED_REGISTRY_EVM_* are set."""
-    from agents.evm import anchor as evm
-
-    extra = config.extra
-    env = {evm.ENV_RPC: extra.get("evm_rpc", ""), evm.ENV_CONTRACT: extra.get("evm_contract", ""), evm.ENV_KEY: extra.get("evm_key", "")}
-    if extra.get("evm_timeout"):
-        env["WORKCRED_REGISTRY_EVM_TIMEOUT"] = extra["evm_timeout"]
-    anchor = evm.from_env(env)
-    if anchor is None:
-        return None
-    # not strict: a chain outage must not stop the log; anchor() is idempotent and catches up
-    return evm.on_checkpoint_callback(anchor, strict=False)
+def load_retired_keys(config: RoleConfig, origin: str) -> tuple[RetiredKey, ...]:
+    """WORKCRED_REGISTRY_RETIRED_KEYS: ``<verifier key>@<last tree size>`` per rotated-out key."""
+    text = config.extra.get("retired_keys") or ""
+    try:
+        parsed = parse_verifier_keys(text)
+    except Error as e:
+        raise KeyError_(
+            f"WORKCRED_REGISTRY_RETIRED_KEYS: {e.message}",
+            message_ko=f"WORKCRED_REGISTRY_RETIRED_KEYS 설정이 잘못되었습니다: {e.message_ko}",
+        ) from None
+    out: list[RetiredKey] = []
+    for name, keys in parsed.items():
+        for key in keys:
+            if name != origin or not isinstance(key, RetiredKey):
+                raise KeyError_(
+                    f"WORKCRED_REGISTRY_RETIRED_KEYS: each entry is <verifier key of {origin}>@<last tree size>",
+                    message_ko=f"WORKCRED_REGISTRY_RETIRED_KEYS 항목은 <{origin} 검증 키>@<마지막 트리 크기> 형식입니다",
+                )
+            out.append(key)
+    return tuple(out)
 
 
 def load_signing_key(config: RoleConfig) -> Ed25519KeyPair:

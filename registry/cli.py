@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
-from agents.errors import Error
+from sqlalchemy import select
+
+from agents.checkpoint import RetiredKey, format_retired_key, verifier_key
+from agents.errors import Error, KeyError_
+from agents.keys import Ed25519KeyPair
 from web import db
 from web.config import RoleConfig
 
-from .app import load_signing_key
+from .app import load_retired_keys, load_signing_key
 from .log import DEFAULT_ORIGIN, Log
+from .vdr_models import TrustListVersion
+from .vdr_trust import update_trust_list
 
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
@@ -31,6 +41,19 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     checkpoint.add_argument("--database-url")
     checkpoint.set_defaults(func=cmd_checkpoint)
 
+    rotate = sub.add_parser(
+        "rotate-key",
+        help="hand the checkpoint key over to a new key (run with the registry stopped; prints the new settings)",
+    )
+    rotate.add_argument("--new-key-file", required=True, help="the new key (JSON); created if it does not exist")
+    rotate.add_argument("--database-url")
+    rotate.set_defaults(func=cmd_rotate_key)
+
+    anchor = sub.add_parser("anchor", help="anchor checkpoints on the EVM chain (WORKCRED_REGISTRY_EVM_*)")
+    anchor.add_argument("--catch-up", action="store_true", help="anchor every checkpoint not anchored yet")
+    anchor.add_argument("--database-url")
+    anchor.set_defaults(func=cmd_anchor)
+
     try:
         from .vdr_cli import add_commands
     except ModuleNotFoundError as e:
@@ -41,15 +64,19 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _open_log(args: argparse.Namespace) -> tuple[Log, Any]:
+def _open_log(args: argparse.Namespace, *, manual: bool = False) -> tuple[Log, Any]:
+    """The log over the configured database; `manual` keeps appends from signing checkpoints by themselves."""
     config = RoleConfig.from_env("registry")
     url = args.database_url or config.database_url
     db.migrate("registry", url)
     engine = db.make_engine(url)
+    origin = config.extra.get("origin") or DEFAULT_ORIGIN
     log = Log(
         db.session_factory(engine),
-        origin=config.extra.get("origin") or DEFAULT_ORIGIN,
+        origin=origin,
         signer=load_signing_key(config),
+        retired_keys=load_retired_keys(config, origin),
+        **({"checkpoint_every": 2**62, "checkpoint_seconds": math.inf} if manual else {}),
     )
     return log, engine
 
@@ -90,4 +117,82 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(note, end="")
+    return 0
+
+
+def _new_key(path: str) -> Ed25519KeyPair:
+    """Load the new key, or create it (mode 0600) when the file does not exist yet."""
+    if os.path.exists(path):
+        return Ed25519KeyPair.from_file(path)
+    pair = Ed25519KeyPair.generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(pair.to_json(), f)
+    return pair
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Hand over: re-sign the trust list with the new key, then a checkpoint signed by old and new key."""
+    try:
+        config = RoleConfig.from_env("registry")
+        new = _new_key(args.new_key_file)
+        log, engine = _open_log(args, manual=True)
+        try:
+            if new.public == log.public_key or any(k.public == new.public for k in log.retired_keys):
+                raise KeyError_(
+                    "the new key is the current or a retired registry key",
+                    message_ko="새 키가 현재 키이거나 이미 폐기된 등록소 키입니다",
+                )
+            with log.session_factory() as s:
+                has_trust_list = s.scalar(select(TrustListVersion.version).limit(1)) is not None
+            if has_trust_list:  # verifiers pin the new key for the trust list too
+                update_trust_list(
+                    log.session_factory, log, new, config.base_url, lambda issuers: issuers, at=datetime.now(UTC)
+                )
+            cp = log.checkpoint()
+            log.countersign_latest(new)
+            retired = [*log.retired_keys, RetiredKey(log.public_key, cp.size)]
+        finally:
+            engine.dispose()
+    except (Error, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"hand-over checkpoint: size {cp.size}, signed by the old and the new key")
+    print("restart the registry with:")
+    print(f"  WORKCRED_REGISTRY_KEY_FILE={os.path.abspath(args.new_key_file)}  (and unset WORKCRED_REGISTRY_KEY)")
+    print("  WORKCRED_REGISTRY_RETIRED_KEYS=" + ",".join(format_retired_key(log.key_name, k) for k in retired))
+    print("verifiers add:")
+    print(f"  new key: {verifier_key(log.key_name, new.public)}")
+    print(f"  retired: {format_retired_key(log.key_name, retired[-1])}")
+    return 0
+
+
+def cmd_anchor(args: argparse.Namespace) -> int:
+    """Anchor the latest checkpoint, or with --catch-up every checkpoint not anchored yet."""
+    from .anchoring import Anchoring
+
+    try:
+        config = RoleConfig.from_env("registry")
+        anchoring = Anchoring.from_config(config)
+        if anchoring is None:
+            raise KeyError_(
+                "EVM anchoring is not configured (WORKCRED_REGISTRY_EVM_RPC, _CONTRACT, _KEY)",
+                message_ko="EVM 앵커링이 설정되지 않았습니다 (WORKCRED_REGISTRY_EVM_RPC, _CONTRACT, _KEY)",
+            )
+        log, engine = _open_log(args, manual=True)
+        try:
+            done = anchoring.catch_up(log, strict=True, only_latest=not args.catch_up)
+            missing = anchoring.unanchored_sizes(log)
+        finally:
+            engine.dispose()
+    except Error as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for size, tx in done:
+        print(f"anchored tree size {size}: {tx}")
+    if not done:
+        print("nothing to anchor")
+    if missing and args.catch_up:
+        print(f"still not anchored: {len(missing)} checkpoints", file=sys.stderr)
+        return 1
     return 0

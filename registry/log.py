@@ -7,6 +7,8 @@ that row lock, on SQLite the database write lock, serialises index allocation un
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import secrets
 import threading
@@ -20,8 +22,17 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents import merkle
-from agents.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
-from agents.errors import Error, NotFound, RegistryError
+from agents.checkpoint import (
+    Checkpoint,
+    NoteKey,
+    RetiredKey,
+    add_signature,
+    key_hash,
+    merge_verifiers,
+    parse_and_verify,
+    sign_checkpoint,
+)
+from agents.errors import Error, KeyError_, NotFound, RegistryError
 from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
 from agents.multibase import b64url
 from agents.receipts import Receipt
@@ -94,12 +105,20 @@ class Log:
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        retired_keys: Sequence[RetiredKey] = (),
     ) -> None:
         Checkpoint(origin, 0, merkle.EMPTY_ROOT)  # validates the origin line
         self._sf = session_factory
         self.origin = origin
         self.key_name = origin  # C2SP: a log's key name is its origin
         self._signer = signer
+        if any(k.public == signer.public for k in retired_keys):
+            raise KeyError_(
+                "the registry's signing key is listed as retired (WORKCRED_REGISTRY_RETIRED_KEYS)",
+                message_ko="등록소 서명 키가 폐기된 키 목록(WORKCRED_REGISTRY_RETIRED_KEYS)에 있습니다",
+            )
+        #: rotated-out checkpoint keys, oldest first: their checkpoints still verify up to their last size
+        self.retired_keys = tuple(retired_keys)
         self.checkpoint_every = max(1, checkpoint_every)
         self.checkpoint_seconds = checkpoint_seconds
         self._on_checkpoint = on_checkpoint
@@ -110,12 +129,17 @@ class Log:
         self._thread: threading.Thread | None = None
 
     @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._sf
+
+    @property
     def public_key(self) -> Ed25519PublicMultikey:
         return self._signer.public
 
     @property
-    def verifiers(self) -> dict[str, Ed25519PublicMultikey]:
-        return {self.key_name: self._signer.public}
+    def verifiers(self) -> dict[str, tuple[NoteKey, ...]]:
+        """The log's current key and its retired keys, as `parse_and_verify` takes them."""
+        return merge_verifiers({self.key_name: self._signer.public}, {self.key_name: self.retired_keys})
 
     # --- appending --------------------------------------------------------------------------------
 
@@ -187,6 +211,24 @@ class Log:
         if self._on_checkpoint is not None:
             self._on_checkpoint(cp)
         return cp
+
+    def countersign_latest(self, signer: Ed25519KeyPair) -> str:
+        """Add `signer`'s signature to the newest stored checkpoint (the hand-over of a key rotation).
+
+        The body is unchanged, so clients that know only the old key and clients that know only the
+        new one both accept this checkpoint. Idempotent.
+        """
+        with transaction(self._sf) as s:
+            row = s.execute(
+                select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1).with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                raise NotFound("the log has no checkpoint yet", message_ko="아직 체크포인트가 없습니다")
+            wanted = key_hash(self.key_name, signer.public)
+            parse_and_verify(row.note, self.verifiers)  # never countersign a note that does not verify
+            if not _signed_by(row.note, self.key_name, wanted):
+                row.note = add_signature(row.note, self.key_name, signer)
+            return row.note
 
     def maybe_checkpoint(self) -> Checkpoint | None:
         """Checkpoint when `checkpoint_every` entries or `checkpoint_seconds` have passed since the last."""
@@ -503,6 +545,19 @@ def _getter(nodes: dict[tuple[int, int], bytes]) -> merkle.GetNode:
             ) from None
 
     return get
+
+
+def _signed_by(note: str, name: str, khash: bytes) -> bool:
+    """True when the note already has a signature line by this key name and key hash."""
+    prefix = f"\u2014 {name} "
+    for line in note.split("\n"):
+        if line.startswith(prefix):
+            try:
+                if base64.b64decode(line[len(prefix) :])[:4] == khash:
+                    return True
+            except (binascii.Error, ValueError):
+                continue
+    return False
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:

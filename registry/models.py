@@ -8,6 +8,7 @@ Tables:
 - `log_state`: one row holding the tree size and its right-edge "compact range" (the perfect-subtree
   hashes along the right edge); updating it first serialises appends on SQLite and PostgreSQL.
 - `log_checkpoint`: every signed checkpoint (C2SP signed note) the log has published.
+- `log_anchor`: the checkpoints anchored on the EVM chain, with their transaction.
 """
 
 from __future__ import annotations
@@ -68,3 +69,14 @@ class LogCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class LogAnchor(Base):
+    """A checkpoint anchored on the EVM chain (absent: not anchored yet, `anchor --catch-up` retries it)."""
+
+    __tablename__ = "log_anchor"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    anchored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
