@@ -41,7 +41,9 @@ __all__ = [
     "FontMissing",
     "build_certificate_pdf",
     "credential_items",
+    "embedded_files",
     "extract_from_pdf",
+    "issuer_name",
 ]
 
 LAYOUT_VERSION = "workcred-certificate-1"
@@ -192,7 +194,8 @@ def _format_value(key: str, value: Any, lang: str, labels: Mapping[str, str]) ->
     return str(value)
 
 
-def _issuer_name(vc: Mapping[str, Any]) -> str:
+def issuer_name(vc: Mapping[str, Any]) -> str:
+    """The issuer's printable name: `issuer.name`, else the employer's name, else the issuer's id."""
     issuer = vc.get("issuer")
     if isinstance(issuer, dict) and isinstance(issuer.get("name"), str):
         return issuer["name"]
@@ -369,7 +372,7 @@ def build_certificate_pdf(
     pdf.cell(width, 7, _format_date(issued, lang) if issued else "", align="C", **line)
     pdf.ln(2)
     pdf.set_font("Nanum", "B", 13)
-    pdf.cell(width, 8, _issuer_name(vcs[0]), align="C", **line)
+    pdf.cell(width, 8, issuer_name(vcs[0]), align="C", **line)
     pdf.set_font("Nanum", "", 9)
     pdf.set_text_color(70, 70, 70)
     pdf.cell(width, 5, text["signed"], align="C", **line)

@@ -30,6 +30,7 @@ __all__ = [
     "LinkFollower",
     "UnsupportedMedia",
     "UntrustedLink",
+    "as_list",
     "decode_qr_image",
     "from_paste",
     "from_qr_text",
@@ -267,7 +268,8 @@ def from_qr_text(text: str, follower: LinkFollower) -> Intake:
 # --- the three ways in -----------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A JSON-LD member that may be one value or many, as a list (absent: empty)."""
     return value if isinstance(value, list) else [value] if value is not None else []
 
 
@@ -282,7 +284,7 @@ def _classify(doc: Any, *, source: str, receipts: dict[str, Any] | None = None) 
             found = _classify(inner, source=source)
             rc = wrapped_receipts if isinstance(wrapped_receipts, dict) else receipts or {}
             return Intake(found.kind, found.document, rc, source)
-    types = _as_list(doc.get("type"))
+    types = as_list(doc.get("type"))
     rc = receipts or {}
     if "VerifiablePresentation" in types:
         return Intake("presentation", doc, rc, source)

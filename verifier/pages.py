@@ -90,8 +90,8 @@ def _style(verdict: str) -> tuple[str, str]:
 def _documents(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not isinstance(doc, dict):
         return []
-    if "VerifiablePresentation" in intake._as_list(doc.get("type")):
-        return [v for v in intake._as_list(doc.get("verifiableCredential")) if isinstance(v, dict)]
+    if "VerifiablePresentation" in intake.as_list(doc.get("type")):
+        return [v for v in intake.as_list(doc.get("verifiableCredential")) if isinstance(v, dict)]
     return [doc]
 
 
@@ -102,11 +102,11 @@ def _shown_credentials(docs: list[dict[str, Any]], lang: str) -> list[dict[str, 
     labels = schemas.labels(lang)
     out = []
     for vc in docs:
-        types = [t for t in intake._as_list(vc.get("type")) if isinstance(t, str) and t != "VerifiableCredential"]
+        types = [t for t in intake.as_list(vc.get("type")) if isinstance(t, str) and t != "VerifiableCredential"]
         out.append(
             {
                 "kind": ", ".join(labels.get(t, t) for t in types) or "VerifiableCredential",
-                "issuer": certificate._issuer_name(vc),
+                "issuer": certificate.issuer_name(vc),
                 "items": certificate.credential_items(vc, lang, labels),
             }
         )
