@@ -198,10 +198,10 @@ def issuer_name(vc: Mapping[str, Any]) -> str:
     """The issuer's printable name: `issuer.name`, else the employer's name, else the issuer's id."""
     issuer = vc.get("issuer")
     if isinstance(issuer, dict) and isinstance(issuer.get("name"), str):
-        return issuer["name"]
+        return str(issuer["name"])
     employer = _subject(vc).get("employer")
     if isinstance(employer, dict) and isinstance(employer.get("name"), str):
-        return employer["name"]
+        return str(employer["name"])
     return issuer if isinstance(issuer, str) else str((issuer or {}).get("id", ""))
 
 
@@ -299,7 +299,7 @@ def build_certificate_pdf(
     pdf.add_font("Nanum", "B", str(bold))
     pdf.add_page()
     width = pdf.epw
-    line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+    line: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
     # header: city, title, legal basis
     pdf.set_draw_color(0, 55, 123)
@@ -342,7 +342,7 @@ def build_certificate_pdf(
 
     # the worker: name, and birth date only when the credential carries it
     subject = _subject(vcs[0])
-    employee = subject.get("employee") if isinstance(subject.get("employee"), dict) else {}
+    employee: dict[str, Any] = subject["employee"] if isinstance(subject.get("employee"), dict) else {}
     worker: list[tuple[str, str]] = []
     if employee.get("name"):
         worker.append((lab.get("employee.name", "성명"), str(employee["name"])))
