@@ -6,15 +6,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.workcred-installed
 NPM_STAMP := node_modules/.workcred-installed
+# ACA-Py 1.7 in its own virtualenv (its pins conflict with .venv): interop tests and the verifier benchmark
+ACAPY_VENV := .venv-acapy
+ACAPY_BIN := $(ACAPY_VENV)/bin/aca-py
+# pytest workers: the suite is safe in parallel (every server on a free port, every database its own)
+PYTEST_WORKERS ?= 2
 
-.PHONY: help setup contexts run test bench lint clean distclean
+.PHONY: help setup acapy contexts run test bench lint clean distclean
 
 help:
 	@echo "make run    - start registry, issuer, wallet and verifier on 127.0.0.1 (Ctrl-C stops them)"
 	@echo "make test   - the whole test suite (skips say why; CI sets WORKCRED_REQUIRE_PG/ANVIL=1)"
 	@echo "make bench  - run bench/bench_*.py and write BENCHMARKS.md"
+	@echo "make acapy  - create .venv-acapy (ACA-Py 1.7 for interop tests and the benchmark baseline)"
 	@echo "make lint   - ruff over the repo, mypy over agents/ and registry/"
-	@echo "make clean  - remove ./var and caches (distclean also removes .venv and node_modules)"
+	@echo "make clean  - remove ./var and caches (distclean also removes .venv, .venv-acapy and node_modules)"
 
 $(PY):
 	PYENV_VERSION=3.13.0 python3.13 -m venv $(VENV)
@@ -31,18 +37,25 @@ $(NPM_STAMP): package-lock.json
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
+# created only when missing; `scripts/acapy_venv.sh --force` rebuilds it
+$(ACAPY_BIN):
+	bash scripts/acapy_venv.sh
+
+acapy: $(ACAPY_BIN)
+
 contexts: setup
 	$(PY) scripts/vendor_contexts.py
 
 run: setup contexts
 	WORKCRED_DEV=1 $(PY) -m workcred.run
 
-test: setup
+test: setup acapy
 	$(PY) scripts/vendor_contexts.py --check
-	@if [ -f scripts/compile_contract.mjs ]; then node scripts/compile_contract.mjs --check; fi
-	$(PY) -m pytest -p no:cacheprovider tests/
+	$(PY) scripts/bundle_verifier_js.py --check
+	node scripts/compile_contract.mjs --check
+	$(PY) -m pytest -p no:cacheprovider -ra -n $(PYTEST_WORKERS) tests/
 
-bench: setup
+bench: setup acapy
 	$(PY) scripts/bench_report.py
 
 lint: setup
@@ -51,7 +64,7 @@ lint: setup
 
 clean:
 	rm -rf var build .mypy_cache .ruff_cache .pytest_cache
-	find . -path ./.venv -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	find . -path ./.venv -prune -o -path ./.venv-acapy -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) $(ACAPY_VENV) node_modules

@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from agents import acapy
+from agents import acapy, contract
 from agents import dataintegrity as di
 from agents.keys import Ed25519KeyPair
 
@@ -67,6 +67,24 @@ def contract_credential(key: Ed25519KeyPair, suite: str = di.JCS, *, credential_
     if suite == di.ED25519_2020:
         doc = vcdm11_form(doc)
     return di.sign(doc, key, cryptosuite=suite)
+
+
+def evidence_contract(
+    city: Ed25519KeyPair, worker: Ed25519KeyPair, suite: str = di.JCS, *, credential_id: str | None = None
+) -> dict[str, Any]:
+    """The 25-field contract as workcred issues it (agents/contract.py): the worker's acceptance proof
+    (did:key, `authentication`) as `evidence`, under the city's single `assertionMethod` proof.
+
+    One proof in `proof`, so ACA-Py verifies it as it is; our verifier checks both signatures.
+    """
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    doc.pop("proof", None)
+    doc.pop("evidence", None)
+    doc["issuer"] = city.public.did_key
+    doc["id"] = credential_id or f"urn:uuid:{uuid.uuid4()}"
+    doc["credentialSubject"]["id"] = worker.public.did_key
+    acceptance = contract.accept_contract(doc, worker, cryptosuite=suite)
+    return contract.countersign(doc, acceptance, city, cryptosuite=suite)
 
 
 def vcdm11_form(doc: dict[str, Any]) -> dict[str, Any]:
@@ -234,13 +252,24 @@ class AcapyTargets:
 
 
 @contextmanager
-def acapy_targets(distinct: int = 8, key: Ed25519KeyPair | None = None, **start_kwargs: Any) -> Iterator[AcapyTargets]:
+def acapy_targets(
+    distinct: int = 8,
+    key: Ed25519KeyPair | None = None,
+    *,
+    jcs: Sequence[dict[str, Any]] | None = None,
+    **start_kwargs: Any,
+) -> Iterator[AcapyTargets]:
     """Start an ACA-Py sidecar and yield it with `distinct` signed credentials per target; stop it after.
 
-    Each payload is checked once to verify before it is handed out, so a benchmark never times rejections.
+    `jcs` are the eddsa-jcs-2022 credentials to send (so a comparison sends ACA-Py the very credentials
+    it sent us); by default, evidence-form contracts issued by `key`. Each payload is checked once to
+    verify before it is handed out, so a benchmark never times rejections.
     """
     key = key or Ed25519KeyPair.generate()
-    jcs = tuple(contract_credential(key, di.JCS) for _ in range(distinct))
+    if jcs is None:
+        worker = Ed25519KeyPair.generate()
+        jcs = [evidence_contract(key, worker, di.JCS) for _ in range(distinct)]
+    jcs = tuple(jcs)
     ld = tuple(contract_credential(key, di.ED25519_2020) for _ in range(distinct))
     with acapy.running(**start_kwargs) as sidecar:
         base = sidecar.admin_url
