@@ -138,7 +138,7 @@ def verifier_key(name: str, public: Ed25519PublicMultikey, alg: int = ALG_ED2551
 
 def parse_verifier_key(vkey: str, alg: int = ALG_ED25519) -> tuple[str, Ed25519PublicMultikey]:
     """Parse ``name+hash+key`` back into a name and an Ed25519 public key, checking the hash."""
-    parts = vkey.strip().split("+")
+    parts = vkey.strip().split("+", 2)  # the base64 key itself may contain "+" (Go: chop twice)
     if len(parts) != 3:
         raise _malformed("a verifier key is name+hash+key")
     name, hash_hex, key_b64 = parts

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import dataintegrity, merkle, multibase, receipts
+from .checkpoint import Verifiers
 from .did import DidDocument
 from .errors import Error, InvalidCredential, RegistryError, ResolutionError, VerificationError
 from .keys import Ed25519PublicMultikey, Signer
@@ -336,7 +337,7 @@ ReceiptCheck = Callable[[Mapping[str, Any], dict[str, Any], int], None]
 
 
 def receipt_checker(
-    registry_keys: Mapping[str, Ed25519PublicMultikey], *, memory: receipts.CheckpointMemory | None
+    registry_keys: Verifiers, *, memory: receipts.CheckpointMemory | None
 ) -> ReceiptCheck:
     """A `ReceiptCheck` that verifies each receipt against the registry's checkpoint keys."""
 

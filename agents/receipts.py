@@ -17,15 +17,14 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import merkle, multibase
-from .checkpoint import Checkpoint, parse_and_verify
+from .checkpoint import Checkpoint, Verifiers, parse_and_verify
 from .errors import InvalidInput, RegistryError
-from .keys import Ed25519PublicMultikey
 
 #: fetches the consistency proof between two tree sizes of one origin: (origin, size1, size2) -> hashes
 ConsistencyFetcher = Callable[[str, int, int], Sequence[bytes]]
@@ -98,7 +97,7 @@ class Receipt:
 def verify_receipt(
     receipt: Receipt,
     document: dict[str, Any],
-    registry_keys: Mapping[str, Ed25519PublicMultikey],
+    registry_keys: Verifiers,
     *,
     memory: CheckpointMemory | None,
     fetch_consistency: ConsistencyFetcher | None = None,

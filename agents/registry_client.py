@@ -6,21 +6,25 @@ list versions and hands them to the registry, which checks, stores and logs them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from . import dataintegrity, multibase, statuslist
+from . import dataintegrity, merkle, multibase, statuslist
+from .checkpoint import NoteKey, Verifiers, parse_verifier_keys
 from .errors import Error, InvalidInput, NotFound, RegistryError, VerificationError
 from .keys import Ed25519PublicMultikey, Signer
-from .receipts import Receipt
+from .receipts import Receipt, verify_receipt
 
 #: bound on any response body from the registry
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 #: status lists published by the client default to a five-minute ttl
 DEFAULT_TTL_MS = 300_000
+#: bound on the pages of one history a client follows
+MAX_HISTORY_PAGES = 1000
 
 
 class RegistryClient:
@@ -93,6 +97,17 @@ class RegistryClient:
     def log_key(self) -> Ed25519PublicMultikey:
         _, data = self._request("GET", "/log/key")
         return Ed25519PublicMultikey.from_multibase(str(data.get("publicKeyMultibase")))
+
+    def log_verifiers(self) -> dict[str, tuple[NoteKey, ...]]:
+        """The checkpoint keys the registry publishes (current and retired, `verifierKeys` of GET /log/key).
+
+        Taking them from the registry itself is trust on first use: pin them in configuration.
+        """
+        _, data = self._request("GET", "/log/key")
+        keys = data.get("verifierKeys") if isinstance(data, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise RegistryError("malformed registry key document", message_ko="등록소 키 정보가 잘못되었습니다")
+        return parse_verifier_keys(",".join(keys))
 
     # -- DID documents -------------------------------------------------------------------------
 
@@ -171,10 +186,49 @@ class RegistryClient:
         cryptosuite: str = dataintegrity.RDFC,
     ) -> dict[str, Any]:
         """Fetch the current list, set or clear one bit, re-sign and publish; returns the new credential."""
-        at = at or datetime.now(UTC)
         current = self.get_status_list(department, list_id)
-        purpose, bits = statuslist.decode_list_credential(current)
+        _, bits = statuslist.decode_list_credential(current)
         bits.set(index, value)
+        return self._republish(department, list_id, current, bits, signer, at, cryptosuite)
+
+    def status_lists(self, department: str) -> list[str]:
+        """The ids of the department's status lists."""
+        _, data = self._request("GET", f"/status/{department}")
+        lists = data.get("lists") if isinstance(data, dict) else None
+        if not isinstance(lists, list) or not all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in lists):
+            raise RegistryError("malformed list of status lists", message_ko="상태 목록 목록 형식이 잘못되었습니다")
+        return [str(x["id"]) for x in lists]
+
+    def resign_status_lists(
+        self,
+        department: str,
+        signer: Signer,
+        *,
+        at: datetime | None = None,
+        cryptosuite: str = dataintegrity.RDFC,
+    ) -> list[str]:
+        """Publish every list of the department again, bits unchanged, signed by `signer` (after a key
+        rotation: verifiers require a list signed by a key currently in the issuer's assertionMethod)."""
+        done = []
+        for list_id in self.status_lists(department):
+            current = self.get_status_list(department, list_id)
+            _, bits = statuslist.decode_list_credential(current)
+            self._republish(department, list_id, current, bits, signer, at, cryptosuite)
+            done.append(list_id)
+        return done
+
+    def _republish(
+        self,
+        department: str,
+        list_id: str,
+        current: Mapping[str, Any],
+        bits: statuslist.Bitstring,
+        signer: Signer,
+        at: datetime | None,
+        cryptosuite: str,
+    ) -> dict[str, Any]:
+        at = at or datetime.now(UTC)
+        purpose, _ = statuslist.decode_list_credential(current)
         subject = current.get("credentialSubject", {})
         ttl = subject.get("ttl") if isinstance(subject, Mapping) else None
         issuer = current.get("issuer")
@@ -189,6 +243,29 @@ class RegistryClient:
         self.publish_status_list(department, list_id, signed)
         return signed
 
+    def status_list_history(
+        self, department: str, list_id: str, registry_keys: Verifiers | None = None
+    ) -> list[LoggedVersion]:
+        """Every version of a status list, oldest first; each receipt checked when `registry_keys` is given."""
+        return self._history(f"/status/{department}/{list_id}/history", "status-list", registry_keys)
+
+    def trust_list_history(self, registry_keys: Verifiers | None = None) -> list[LoggedVersion]:
+        """Every version of the trust list, oldest first; each receipt checked when `registry_keys` is given."""
+        return self._history("/trust-list/history", "trust-list", registry_keys)
+
+    def _history(self, path: str, type_tag: str, registry_keys: Verifiers | None) -> list[LoggedVersion]:
+        out: list[LoggedVersion] = []
+        since = 0
+        for _ in range(MAX_HISTORY_PAGES):
+            _, data = self._request("GET", f"{path}?since={since}")
+            page = parse_logged_versions(data, type_tag, registry_keys, after=out[-1] if out else None)
+            out.extend(page)
+            nxt = data.get("next") if isinstance(data, dict) else None
+            if nxt is None or not page:
+                return out
+            since = page[-1].version
+        raise RegistryError("the history is too long", message_ko="이력이 너무 깁니다")
+
     # -- trust list ----------------------------------------------------------------------------
 
     def trust_list(self, registry_key: Ed25519PublicMultikey | None = None) -> dict[str, Any]:
@@ -197,6 +274,78 @@ class RegistryClient:
         if registry_key is not None:
             verify_trust_list(data, registry_key)
         return dict(data)
+
+
+@dataclass(frozen=True)
+class LoggedVersion:
+    """One version of a public registry document (status list, trust list) and where the log has it."""
+
+    version: int
+    log_index: int
+    published: str | None
+    document: dict[str, Any] = field(repr=False)
+    receipt: Receipt | None = field(default=None, repr=False)
+
+
+def parse_logged_versions(
+    data: object,
+    type_tag: str,
+    registry_keys: Verifiers | None,
+    *,
+    after: LoggedVersion | None = None,
+) -> list[LoggedVersion]:
+    """Parse a history page (`.../history`): versions and log indexes increase, each document's digest
+    matches, and with `registry_keys` each receipt proves the document sits at its log index."""
+    versions = data.get("versions") if isinstance(data, Mapping) else None
+    if not isinstance(versions, list):
+        raise RegistryError("a history is an object with a versions list", message_ko="이력 형식이 잘못되었습니다")
+    out: list[LoggedVersion] = []
+    last = after
+    for item in versions:
+        if not isinstance(item, Mapping) or not isinstance(item.get("document"), dict):
+            raise RegistryError("a history entry needs a document", message_ko="이력 항목에 문서가 없습니다")
+        version, index = item.get("version"), item.get("logIndex")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (version, index)):
+            raise RegistryError("a history entry needs a version and a logIndex", message_ko="이력 항목 형식이 잘못되었습니다")
+        assert isinstance(version, int) and isinstance(index, int)
+        if last is not None and (version <= last.version or index <= last.log_index):
+            raise RegistryError(
+                "versions and log indexes of a history must increase",
+                message_ko="이력의 버전과 로그 색인이 증가하지 않습니다",
+            )
+        document = dict(item["document"])
+        digest = item.get("digest")
+        if digest != multibase.b64url(merkle.document_digest(document)):
+            raise RegistryError("a history entry's digest does not match its document", message_ko="이력 항목의 해시가 문서와 다릅니다")
+        receipt: Receipt | None = None
+        if item.get("receipt") is not None:
+            receipt = Receipt.from_json(item["receipt"])
+        if registry_keys is not None:
+            if receipt is None:
+                raise RegistryError(
+                    f"version {version} has no receipt yet (not checkpointed)",
+                    message_ko=f"버전 {version}의 영수증이 아직 없습니다",
+                )
+            if receipt.index != index or receipt.type != type_tag:
+                raise RegistryError(
+                    f"the receipt of version {version} is not for this document",
+                    message_ko=f"버전 {version}의 영수증이 이 문서의 것이 아닙니다",
+                )
+            verify_receipt(receipt, document, registry_keys, memory=None)
+        published = item.get("published")
+        last = LoggedVersion(version, index, published if isinstance(published, str) else None, document, receipt)
+        out.append(last)
+    return out
+
+
+def in_force_at(versions: Sequence[LoggedVersion], log_index: int) -> LoggedVersion | None:
+    """The version that was current when the log had `log_index` entries before (e.g. a credential's
+    leaf index): the last version logged before it, or None when there was none yet."""
+    found = None
+    for v in versions:
+        if v.log_index < log_index:
+            found = v
+    return found
 
 
 def verify_trust_list(

@@ -42,7 +42,9 @@ def add_commands(sub: Any) -> None:
     _client_args(create)
     create.add_argument("--database-url", help="registry database for the trust list (default: from env)")
     create.set_defaults(func=_guard(cmd_department_create))
-    rotate = dsub.add_parser("rotate-key", help="new key; the new DID version is signed by old and new")
+    rotate = dsub.add_parser(
+        "rotate-key", help="new key; the new DID version is signed by old and new; status lists re-signed"
+    )
     rotate.add_argument("name")
     _client_args(rotate)
     rotate.set_defaults(func=_guard(cmd_department_rotate))
@@ -138,7 +140,9 @@ def _trust_edit(args: argparse.Namespace, change: Any) -> dict[str, Any]:
         signer = load_signing_key(config)
         factory = db.session_factory(engine)
         log = Log(factory, origin=config.extra.get("origin") or DEFAULT_ORIGIN, signer=signer)
-        return update_trust_list(factory, log, signer, config.base_url, change, at=datetime.now(UTC))
+        signed = update_trust_list(factory, log, signer, config.base_url, change, at=datetime.now(UTC))
+        log.checkpoint()  # the new version is provable (has a receipt) at once
+        return signed
     finally:
         engine.dispose()
 
@@ -177,6 +181,9 @@ def cmd_department_rotate(args: argparse.Namespace) -> int:
         args.name, didhistory.sign_did_document(doc, [ks.signer(args.name), old])
     )
     print(f"rotated {args.name}: {old.verification_method} -> {new_id}; version {result['versionId']}")
+    # verifiers accept a status list only when signed by a key in the current assertionMethod
+    for list_id in client.resign_status_lists(args.name, ks.signer(args.name)):
+        print(f"re-signed status list {list_id} with {new_id}")
     return 0
 
 

@@ -12,9 +12,10 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,12 +47,19 @@ class StoredList:
     length: int
     ttl_ms: int | None
     document: dict[str, Any]
+    digest: bytes = b""
+    created_at: datetime | None = None
 
 
 def _stored(row: StatusListVersion) -> StoredList:
     return StoredList(
-        row.version, row.log_index, row.purpose, row.length, row.ttl_ms, json.loads(row.document)
+        row.version, row.log_index, row.purpose, row.length, row.ttl_ms, json.loads(row.document),
+        bytes(row.digest), row.created_at,
     )
+
+
+#: versions per page of a history
+HISTORY_PAGE = 50
 
 
 def _latest_row(session: Session, department: str, list_id: str) -> StatusListVersion | None:
@@ -84,6 +92,43 @@ class StatusRegistry:
             if row is None:
                 raise NotFound("no such status list", message_ko="해당 상태 목록이 없습니다")
             return _stored(row)
+
+    def lists(self, department: str) -> list[tuple[str, StoredList]]:
+        """The latest version of each of the department's lists (for re-signing after a key rotation)."""
+        check_department(department)
+        with self._ctx.session_factory() as s:
+            newest = (
+                select(StatusListVersion.list_id, func.max(StatusListVersion.version).label("v"))
+                .where(StatusListVersion.department == department)
+                .group_by(StatusListVersion.list_id)
+                .subquery()
+            )
+            rows = s.execute(
+                select(StatusListVersion)
+                .join(
+                    newest,
+                    (StatusListVersion.list_id == newest.c.list_id) & (StatusListVersion.version == newest.c.v),
+                )
+                .where(StatusListVersion.department == department)
+                .order_by(StatusListVersion.list_id)
+            ).scalars()
+            return [(r.list_id, _stored(r)) for r in rows]
+
+    def history(self, department: str, list_id: str, *, since: int = 0, limit: int = HISTORY_PAGE) -> list[StoredList]:
+        """Versions after `since`, oldest first, at most `limit` (NotFound for an unknown list)."""
+        self.latest(department, list_id)
+        with self._ctx.session_factory() as s:
+            rows = s.execute(
+                select(StatusListVersion)
+                .where(
+                    StatusListVersion.department == department,
+                    StatusListVersion.list_id == list_id,
+                    StatusListVersion.version > since,
+                )
+                .order_by(StatusListVersion.version)
+                .limit(limit)
+            ).scalars()
+            return [_stored(r) for r in rows]
 
     def publish(self, department: str, list_id: str, credential: Any) -> StoredList:
         """Check and store a new signed version of the list; log it."""

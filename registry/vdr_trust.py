@@ -44,6 +44,25 @@ def latest_trust_list(factory: sessionmaker[Session]) -> dict[str, Any]:
         return doc
 
 
+def trust_list_history(
+    factory: sessionmaker[Session], *, since: int = 0, limit: int = 50
+) -> list[TrustListVersion]:
+    """Versions after `since`, oldest first, at most `limit` (NotFound when there is none at all)."""
+    with factory() as s:
+        rows = list(
+            s.execute(
+                select(TrustListVersion)
+                .where(TrustListVersion.version > since)
+                .order_by(TrustListVersion.version)
+                .limit(limit)
+            ).scalars()
+        )
+        if not rows and _latest_row(s) is None:
+            raise NotFound("no trust list has been published", message_ko="신뢰 목록이 아직 없습니다")
+        s.expunge_all()
+        return rows
+
+
 Change = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
