@@ -8,6 +8,7 @@ service purges them). Every view catches `agents.errors.Error` and shows its mes
 from __future__ import annotations
 
 import io
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -29,11 +31,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from agents import certificate
 from agents.errors import Error, InvalidInput
 from agents.report import Verdict
+from web.db import DEFAULT_DATA_DIR
 from web.i18n import current_lang, load_catalogs
 
 from . import intake
 
 HERE = Path(__file__).parent
+# the sample's file names, as registry/demo.py writes them (the roles share only the data directory)
+SAMPLE_DIR = "demo"
+SAMPLE_PDF, SAMPLE_PDF_EN, SAMPLE_JSON = "sample-certificate.pdf", "sample-certificate.en.pdf", "sample-presentation.json"
+SAMPLE_LINK_PATH = "/sample/presentation.json"
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/verifier-assets")
 
 UPLOAD_LIMIT = intake.MAX_IMAGE_BYTES + 64 * 1024  # the largest file plus the form around it
@@ -65,7 +72,28 @@ def _setup(state: Any) -> None:
                 catalogs.setdefault(lang, {}).setdefault(key, text)
     config = app.config["WORKCRED"]
     hosts = app.extensions["verifier"].settings.allow_hosts  # the one allow-list (TRUSTED_HOSTS + registry)
+    if config.dev and _sample_dir(app) is not None:
+        # the demo certificate's QR links to this verifier's own copy of the sample (development only)
+        own = urllib.parse.urlsplit(app.extensions["verifier"].settings.base_url).netloc
+        hosts = (*hosts, own) if own and own not in hosts else hosts
     app.extensions["verifier.follower"] = intake.LinkFollower(hosts, dev=config.dev)
+
+
+def _sample_dir(app: Flask) -> Path | None:
+    """Where `make run` put the demo certificate (registry/demo.py), in development only.
+
+    WORKCRED_VERIFIER_DEMO_DIR, default `$WORKCRED_DATA_DIR/demo`; never used by a production verifier.
+    """
+    config = app.config["WORKCRED"]
+    if not config.dev:
+        return None
+    return Path(config.extra.get("demo_dir") or DEFAULT_DATA_DIR / SAMPLE_DIR)
+
+
+def _sample_file(name: str) -> Path | None:
+    folder = _sample_dir(current_app)
+    path = folder / name if folder is not None else None
+    return path if path is not None and path.is_file() else None
 
 
 def _service() -> Any:
@@ -135,7 +163,8 @@ def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, so
 
 def _home(error: Error | None = None, *, status: int = 200, active: str = "") -> tuple[str, int]:
     message = error.diagnostics(current_lang()) if error else None
-    return render_template("verifier/home.html", error=message, active=active, years_choices=YEARS_CHOICES), status
+    sample = _sample_file(SAMPLE_PDF) is not None
+    return render_template("verifier/home.html", error=message, active=active, years_choices=YEARS_CHOICES, sample=sample), status
 
 
 def _verify(got: intake.Intake) -> dict[str, Any]:
@@ -199,6 +228,37 @@ def upload() -> tuple[str, int]:
 def paste() -> tuple[str, int]:
     text = request.form.get("document", "")
     return _answer(lambda: intake.from_paste(text, _follower()), "paste")
+
+
+# --- the demo certificate (make run) ----------------------------------------------------------------
+
+
+@bp.get("/sample/certificate.pdf")
+def sample_certificate() -> BaseResponse:
+    en = current_lang() == "en" and _sample_file(SAMPLE_PDF_EN) is not None
+    path = _sample_file(SAMPLE_PDF_EN if en else SAMPLE_PDF)
+    if path is None:
+        abort(404)
+    name = "workcred-sample-certificate" + ("-en" if en else "") + ".pdf"
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0)
+
+
+@bp.get(SAMPLE_LINK_PATH)
+def sample_presentation() -> BaseResponse:
+    """What the sample certificate's QR links to: the presentation "published" for the demo."""
+    path = _sample_file(SAMPLE_JSON)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/json", max_age=0)
+
+
+@bp.post("/sample")
+def sample_check() -> tuple[str, int]:
+    path = _sample_file(SAMPLE_PDF)
+    if path is None:
+        return _home(InvalidInput("there is no sample certificate on this server", message_ko="이 서버에는 샘플 증명서가 없습니다"), status=404)
+    data = path.read_bytes()
+    return _answer(lambda: intake.from_upload(data, _follower()), "upload")
 
 
 def _too_large() -> InvalidInput:
