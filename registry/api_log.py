@@ -13,6 +13,9 @@ Writers (Authorization: Bearer <token from WORKCRED_REGISTRY_API_TOKENS>):
                              -> 201 {index, salt, leafHash}
     GET  /log/receipts/<index>   200 receipt JSON, or 202 {"status": "pending"} until a checkpoint covers it
     POST /log/checkpoint     sign a checkpoint now -> 200 signed note
+Witnesses (no token: a cosignature by a configured witness key authenticates itself):
+    POST /log/checkpoint/cosignatures   text/plain: one of our checkpoints with tlog-cosignature/v1 lines
+                                        -> 200 the stored note (GET /log/checkpoint serves the witness lines)
 Hashes in JSON are base64url without padding; the checkpoint's root is standard base64 (C2SP).
 """
 
@@ -27,7 +30,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, request
 
 from agents import merkle
-from agents.checkpoint import format_retired_key, verifier_key
+from agents.checkpoint import ALG_COSIGNATURE_V1, MAX_NOTE_BYTES, format_retired_key, verifier_key
 from agents.errors import InvalidInput, NotFound, RegistryError, Unauthorized
 from agents.loader import parse_json
 from agents.multibase import b64url, b64url_decode
@@ -88,6 +91,21 @@ def post_checkpoint() -> Response:
     return _note_response(note)
 
 
+@bp.post("/checkpoint/cosignatures")
+def post_cosignatures() -> Response:
+    ctx = registry()
+    if not ctx.witnesses:
+        raise NotFound("this registry has no witnesses configured", message_ko="설정된 증인이 없습니다")
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_NOTE_BYTES:
+        raise RegistryError("the cosigned checkpoint is too large", message_ko="체크포인트가 너무 큽니다")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the body is a UTF-8 signed note", message_ko="본문은 UTF-8 서명 노트여야 합니다") from None
+    return _note_response(ctx.log.add_cosignatures(text, ctx.witnesses))
+
+
 @bp.get("/key")
 def get_key() -> dict[str, Any]:
     log = registry().log
@@ -107,6 +125,7 @@ def get_key() -> dict[str, Any]:
         ],
         "verifierKeys": [verifier_key(log.key_name, log.public_key)]
         + [format_retired_key(log.key_name, k) for k in log.retired_keys],
+        "witnesses": [verifier_key(n, k, ALG_COSIGNATURE_V1) for n, k in registry().witnesses.items()],
     }
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from agents.checkpoint import RetiredKey, parse_verifier_keys
+from agents.checkpoint import ALG_COSIGNATURE_V1, RetiredKey, parse_verifier_key, parse_verifier_keys
 from agents.errors import Error, KeyError_
-from agents.keys import Ed25519KeyPair
+from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
 from web import db
 from web.config import RoleConfig
 from web.factory import base_app
@@ -28,7 +28,8 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     Settings (`config.extra`, i.e. WORKCRED_REGISTRY_*): KEY (secretKeyMultibase) or KEY_FILE, ORIGIN,
     RETIRED_KEYS (rotated-out checkpoint keys, ``vkey@lastSize``, comma-separated), API_TOKENS
     (comma-separated), CHECKPOINT_EVERY, CHECKPOINT_SECONDS, BACKGROUND ("0" disables the timer),
-    EVM_RPC, EVM_CONTRACT, EVM_KEY, EVM_TIMEOUT (anchoring with catch-up, `registry.anchoring`).
+    EVM_RPC, EVM_CONTRACT, EVM_KEY, EVM_TIMEOUT (anchoring with catch-up, `registry.anchoring`),
+    WITNESSES (cosigner verifier keys whose cosignatures the log stores and serves).
     Call `app.extensions["registry"].close()` to stop the timer and release connections.
     """
     config = config or RoleConfig.from_env("registry")
@@ -51,7 +52,7 @@ def create_app(config: RoleConfig | None = None) -> Flask:
         on_checkpoint=anchoring.hook(lambda: log) if anchoring is not None else None,
     )
     tokens = tuple(t.strip() for t in (extra.get("api_tokens") or "").split(",") if t.strip())
-    ctx = RegistryContext(engine, factory, log, tokens)
+    ctx = RegistryContext(engine, factory, log, tokens, load_witnesses(config))
     app.extensions["registry"] = ctx
     app.register_blueprint(log_bp)
     try:
@@ -87,6 +88,22 @@ def load_retired_keys(config: RoleConfig, origin: str) -> tuple[RetiredKey, ...]
                 )
             out.append(key)
     return tuple(out)
+
+
+def load_witnesses(config: RoleConfig) -> dict[str, Ed25519PublicMultikey]:
+    """WORKCRED_REGISTRY_WITNESSES: comma-separated cosigner verifier keys (``name+hash+key``, alg 0x04)."""
+    out: dict[str, Ed25519PublicMultikey] = {}
+    for item in (config.extra.get("witnesses") or "").replace(" ", ",").split(","):
+        if item.strip():
+            try:
+                name, public = parse_verifier_key(item.strip(), ALG_COSIGNATURE_V1)
+            except Error as e:
+                raise KeyError_(
+                    f"WORKCRED_REGISTRY_WITNESSES: {e.message}",
+                    message_ko="WORKCRED_REGISTRY_WITNESSES 설정이 잘못되었습니다",
+                ) from None
+            out[name] = public
+    return out
 
 
 def load_signing_key(config: RoleConfig) -> Ed25519KeyPair:

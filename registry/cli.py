@@ -12,9 +12,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agents.checkpoint import RetiredKey, format_retired_key, verifier_key
+from agents.checkpoint import (
+    ALG_COSIGNATURE_V1,
+    RetiredKey,
+    cosign,
+    format_retired_key,
+    parse_and_verify,
+    parse_verifier_keys,
+    verifier_key,
+)
 from agents.errors import Error, KeyError_
 from agents.keys import Ed25519KeyPair
+from agents.policies import consistency_fetcher
+from agents.receipts import FileCheckpointMemory
 from web import db
 from web.config import RoleConfig
 
@@ -53,6 +63,22 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     anchor.add_argument("--catch-up", action="store_true", help="anchor every checkpoint not anchored yet")
     anchor.add_argument("--database-url")
     anchor.set_defaults(func=cmd_anchor)
+
+    witness = sub.add_parser("witness", help="an independent witness: check consistency, then cosign")
+    wsub = witness.add_subparsers(dest="witness_command", required=True)
+    wkey = wsub.add_parser("key", help="create the witness key if needed and print its verifier key")
+    wkey.add_argument("--name", required=True, help="the witness's key name, e.g. witness.example.org")
+    wkey.add_argument("--key-file", required=True)
+    wkey.set_defaults(func=cmd_witness_key)
+    cosign_p = wsub.add_parser(
+        "cosign", help="verify the latest checkpoint against the last one seen, cosign it, send it back"
+    )
+    cosign_p.add_argument("--name", required=True)
+    cosign_p.add_argument("--key-file", required=True)
+    cosign_p.add_argument("--state", required=True, help="file remembering the last checkpoint seen per log")
+    cosign_p.add_argument("--log-key", required=True, action="append", help="the log's verifier key(s); repeatable")
+    cosign_p.add_argument("--registry-url", default=os.environ.get("WORKCRED_REGISTRY_URL", "http://127.0.0.1:8700"))
+    cosign_p.set_defaults(func=cmd_witness_cosign)
 
     try:
         from .vdr_cli import add_commands
@@ -195,4 +221,49 @@ def cmd_anchor(args: argparse.Namespace) -> int:
     if missing and args.catch_up:
         print(f"still not anchored: {len(missing)} checkpoints", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_witness_key(args: argparse.Namespace) -> int:
+    try:
+        pair = _new_key(args.key_file)
+        print(verifier_key(args.name, pair.public, ALG_COSIGNATURE_V1))
+    except (Error, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_witness_cosign(args: argparse.Namespace) -> int:
+    """C2SP tlog-witness duty: never cosign a checkpoint that does not extend the last one seen."""
+    import httpx
+
+    from agents.fetcher import Fetcher
+
+    try:
+        pair = Ed25519KeyPair.from_file(args.key_file)
+        log_keys = parse_verifier_keys(",".join(args.log_key))
+        base = args.registry_url.rstrip("/")
+        host = base.split("://", 1)[-1].split("/", 1)[0]
+        fetcher = Fetcher([host], allow_http_loopback=True)
+        try:
+            note = fetcher.get_text(f"{base}/log/checkpoint")
+            # 1. the checkpoint is signed by the log (pinned keys)
+            cp = parse_and_verify(note, log_keys)
+            # 2. it extends the last checkpoint this witness cosigned (a consistency proof), else a fork
+            memory = FileCheckpointMemory(args.state)
+            memory.observe(cp, consistency_fetcher(fetcher.get_json, {cp.origin: base}))
+            # 3. cosign and hand the cosignature to the log
+            cosigned = cosign(note, args.name, pair, timestamp=int(datetime.now(UTC).timestamp()))
+            resp = httpx.post(f"{base}/log/checkpoint/cosignatures", content=cosigned.encode(), timeout=10.0,
+                              headers={"Content-Type": "text/plain; charset=utf-8"})
+        finally:
+            fetcher.close()
+        if resp.status_code != 200:
+            print(f"error: the registry refused the cosignature ({resp.status_code}): {resp.text[:300]}", file=sys.stderr)
+            return 2
+    except (Error, OSError, httpx.HTTPError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1 if "fork" in str(e) else 2
+    print(f"cosigned {cp.origin} at size {cp.size}")
     return 0

@@ -13,8 +13,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
@@ -23,12 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents import merkle
 from agents.checkpoint import (
+    ALG_COSIGNATURE_V1,
     Checkpoint,
     NoteKey,
     RetiredKey,
     add_signature,
     key_hash,
     merge_verifiers,
+    open_note,
     parse_and_verify,
     sign_checkpoint,
 )
@@ -228,6 +230,40 @@ class Log:
             parse_and_verify(row.note, self.verifiers)  # never countersign a note that does not verify
             if not _signed_by(row.note, self.key_name, wanted):
                 row.note = add_signature(row.note, self.key_name, signer)
+            return row.note
+
+    def add_cosignatures(self, cosigned: str, witnesses: Mapping[str, Ed25519PublicMultikey]) -> str:
+        """Store the witness cosignatures (C2SP tlog-cosignature/v1) found on a copy of one of our checkpoints.
+
+        `cosigned` is a checkpoint this log signed, with cosignature lines appended; each line by a
+        configured witness must verify, and at least one must be present. A witness's newer cosignature
+        replaces its older one. Returns the stored note, as GET /log/checkpoint serves it.
+        """
+        cp = parse_and_verify(cosigned, self.verifiers)
+        body = open_note(cosigned, self.verifiers)
+        lines: dict[str, str] = {}
+        for name, public in witnesses.items():
+            wanted = key_hash(name, public, ALG_COSIGNATURE_V1)
+            found = [line for line in _signature_lines(cosigned) if _line_key(line) == (name, wanted)]
+            if found:
+                # raises unless this witness's cosignature verifies over this very body
+                open_note(cosigned, self.verifiers, witnesses={name: public}, witness_quorum=1)
+                lines[name] = found[-1]
+        if not lines:
+            raise RegistryError(
+                "no cosignature by a configured witness", message_ko="설정된 증인의 서명이 없습니다"
+            )
+        with transaction(self._sf) as s:
+            row = s.get(LogCheckpoint, cp.size, with_for_update=True)
+            if row is None or not row.note.startswith(body + "\n"):  # the very text this log signed
+                raise RegistryError(
+                    "this log never signed that checkpoint", message_ko="이 로그가 서명한 체크포인트가 아닙니다"
+                )
+            kept = [
+                line for line in _signature_lines(row.note)
+                if not any(_line_key(line) == (n, key_hash(n, witnesses[n], ALG_COSIGNATURE_V1)) for n in lines)
+            ]
+            row.note = body + "\n" + "".join(line + "\n" for line in [*kept, *lines.values()])
             return row.note
 
     def maybe_checkpoint(self) -> Checkpoint | None:
@@ -547,6 +583,21 @@ def _getter(nodes: dict[tuple[int, int], bytes]) -> merkle.GetNode:
     return get
 
 
+def _signature_lines(note: str) -> list[str]:
+    """The signature lines of a signed note (after its blank line)."""
+    tail = note.rpartition("\n\n")[2]
+    return [line for line in tail.split("\n") if line]
+
+
+def _line_key(line: str) -> tuple[str, bytes] | None:
+    """(key name, key hash) of one signature line, or None when it is malformed."""
+    name, _, blob = line.removeprefix("\u2014 ").rpartition(" ")
+    try:
+        return name, base64.b64decode(blob, validate=True)[:4]
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _signed_by(note: str, name: str, khash: bytes) -> bool:
     """True when the note already has a signature line by this key name and key hash."""
     prefix = f"\u2014 {name} "
@@ -573,6 +624,8 @@ class RegistryContext:
     session_factory: sessionmaker[Session]
     log: Log
     api_tokens: tuple[str, ...]
+    #: witnesses whose cosignatures the log accepts and serves (name -> key)
+    witnesses: Mapping[str, Ed25519PublicMultikey] = field(default_factory=dict)
 
     def close(self) -> None:
         """Stop the checkpoint thread and release the database connections."""

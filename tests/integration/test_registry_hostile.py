@@ -78,6 +78,7 @@ CASES: list[tuple[str, str, bytes | None, dict[str, str], int]] = [
     ("POST", "/log/entries", b"[" * 100_000 + b"]" * 100_000, JSON, 413),
     ("POST", "/log/entries", b"[" * 5000 + b"]" * 5000, JSON, 413),  # too deep: a resource limit
     ("POST", "/log/checkpoint", None, {}, 401),
+    ("POST", "/log/checkpoint/cosignatures", b"x\n", {}, 404),  # no witnesses configured
     ("POST", "/log/checkpoint", None, {"Authorization": "Bearer wrong"}, 401),
     ("POST", "/log/checkpoint", None, {"Authorization": "Basic " + TOKEN}, 401),
     ("DELETE", "/log/entries/0", None, AUTH, 405),
