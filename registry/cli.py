@@ -102,7 +102,8 @@ def _open_log(args: argparse.Namespace, *, manual: bool = False) -> tuple[Log, A
         origin=origin,
         signer=load_signing_key(config),
         retired_keys=load_retired_keys(config, origin),
-        **({"checkpoint_every": 2**62, "checkpoint_seconds": math.inf} if manual else {}),
+        checkpoint_every=2**62 if manual else 256,
+        checkpoint_seconds=math.inf if manual else 2.0,
     )
     return log, engine
 
