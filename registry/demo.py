@@ -154,7 +154,7 @@ def ensure_sample(ctx: RegistryContext, config: RoleConfig, keys: KeyStore, did:
     vc = copy.deepcopy(schemas.example("career-record"))
     vc["id"] = f"urn:uuid:{uuid.uuid4()}"
     vc["issuer"] = did
-    vc["validFrom"] = dataintegrity.now_iso(at - timedelta(days=1))
+    vc["validFrom"] = dataintegrity.now_iso(at)
     subject = vc["credentialSubject"]
     subject["id"] = worker.public.did_key
     subject["employer"] = {"id": did, "name": LABEL_KO}

@@ -8,7 +8,9 @@ service purges them). Every view catches `agents.errors.Error` and shows its mes
 from __future__ import annotations
 
 import io
+import re
 import urllib.parse
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from agents import certificate
 from agents.errors import Error, InvalidInput
 from agents.report import Verdict
 from web.db import DEFAULT_DATA_DIR
-from web.i18n import current_lang, load_catalogs
+from web.i18n import current_lang, load_catalogs, translate
 
 from . import intake
 
@@ -61,10 +63,24 @@ VERDICT_STYLE = {
 }
 
 
+KST = timezone(timedelta(hours=9), "KST")  # Korea keeps no daylight saving time
+
+
+def _local_time(iso: Any, *, seconds: bool = False) -> str:
+    """An ISO date-time shown in Korea's time, e.g. `2026-11-25 21:13 KST` (employers are in Seoul)."""
+    try:
+        when = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso or "")
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(KST)
+    return when.strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
+
+
 @bp.record_once
 def _setup(state: Any) -> None:
     """Add the pages' messages to the app's catalogs and make the QR-link follower."""
     app: Flask = state.app
+    app.jinja_env.filters["local_time"] = _local_time
     catalogs = app.extensions.get("workcred.i18n")
     if catalogs is not None:
         for lang, messages in load_catalogs(HERE / "templates" / "i18n").items():
@@ -141,12 +157,44 @@ def _shown_credentials(docs: list[dict[str, Any]], lang: str) -> list[dict[str, 
     return out
 
 
+def _check_key(check: dict[str, Any]) -> str:
+    """The page's label key of a check: its id without the index, a status check by its purpose."""
+    key = re.sub(r"\[\d+\]$", "", str(check.get("id", "")))
+    purpose = (check.get("details") or {}).get("purpose") if isinstance(check.get("details"), dict) else None
+    return f"{key}.{purpose}" if key == "status" and purpose in ("revocation", "suspension") else key
+
+
+def _shown_check(check: dict[str, Any], lang: str, source: str) -> dict[str, Any]:
+    """A check in an employer's words: the page's own title, and for a pass its plain reason.
+
+    The report (the API's answer) keeps its precise wording; a failure's or skip's reason is
+    specific to the case, so it is shown as the report gives it (except replay on a certificate).
+    """
+    key, outcome = _check_key(check), check.get("outcome")
+    title = (check.get("title") or {}).get(lang, "")
+    reason = (check.get("reason") or {}).get(lang, "")
+    title = translate(f"v.check.{key}.title", lang, default=title)
+    if outcome == "pass":
+        reason = translate(f"v.check.{key}.pass", lang, default=reason)
+    elif outcome == "skip" and key == "replay" and source != "request":
+        reason = translate("v.check.replay.skip", lang)
+    return {"outcome": outcome, "title": title, "reason": reason, "id": check.get("id")}
+
+
 def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, source: str, status: int | None = None) -> tuple[str, int]:
     lang = current_lang()
     modifier, icon = _style(str(report.get("verdict", "invalid")))
-    groups = [{"title": None, "checks": report.get("checks", [])}]
+    shown = _shown_credentials(documents, lang)
+    presentation = report.get("kind") != "credential"
+
+    def checks(items: Any) -> list[dict[str, Any]]:
+        return [_shown_check(c, lang, source) for c in items or [] if isinstance(c, dict)]
+
+    groups = [{"title": translate("v.verdict.presentation", lang) if presentation else None, "checks": checks(report.get("checks"))}]
     for i, sub in enumerate(report.get("credentials", []) or [], 1):
-        groups.append({"title": i, "checks": sub.get("checks", []), "verdict": sub.get("verdict")})
+        kind = shown[i - 1]["kind"] if i <= len(shown) else ""
+        title = translate("v.verdict.credential_kind", lang, n=i, kind=kind) if kind else translate("v.verdict.credential_n", lang, n=i)
+        groups.append({"title": title, "checks": checks(sub.get("checks")), "verdict": sub.get("verdict")})
     html = render_template(
         "verifier/verdict.html",
         report=report,
@@ -154,17 +202,18 @@ def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, so
         modifier=modifier,
         icon=icon,
         groups=groups,
-        credentials=_shown_credentials(documents, lang),
+        credentials=shown,
         source=source,
     )
     # 200 for a verdict either way: the page answered; the verdict itself says "not valid"
     return html, status or 200
 
 
-def _home(error: Error | None = None, *, status: int = 200, active: str = "") -> tuple[str, int]:
+def _home(error: Error | None = None, *, status: int = 200, active: str = "", pasted: str = "") -> tuple[str, int]:
     message = error.diagnostics(current_lang()) if error else None
     sample = _sample_file(SAMPLE_PDF) is not None
-    return render_template("verifier/home.html", error=message, active=active, years_choices=YEARS_CHOICES, sample=sample), status
+    html = render_template("verifier/home.html", error=message, active=active, years_choices=YEARS_CHOICES, sample=sample, pasted=pasted)
+    return html, status
 
 
 def _verify(got: intake.Intake) -> dict[str, Any]:
@@ -178,12 +227,13 @@ def _verify(got: intake.Intake) -> dict[str, Any]:
     return result
 
 
-def _answer(make: Any, active: str) -> tuple[str, int]:
+def _answer(make: Any, active: str, pasted: str = "") -> tuple[str, int]:
     try:
         got: intake.Intake = make()
         return _verdict_page(_verify(got), _documents(got.document), source=got.source)
     except Error as e:
-        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active=active)
+        # the pasted text comes back in the form (never stored), so the employer can correct it
+        return _home(e, status=e.http_status if 400 <= e.http_status < 500 else 502, active=active, pasted=pasted)
 
 
 # --- the three ways in -----------------------------------------------------------------------------
@@ -227,7 +277,7 @@ def upload() -> tuple[str, int]:
 @bp.post("/paste")
 def paste() -> tuple[str, int]:
     text = request.form.get("document", "")
-    return _answer(lambda: intake.from_paste(text, _follower()), "paste")
+    return _answer(lambda: intake.from_paste(text, _follower()), "paste", pasted=text[: intake.MAX_PASTE_BYTES])
 
 
 # --- the demo certificate (make run) ----------------------------------------------------------------
@@ -290,7 +340,7 @@ def ask() -> BaseResponse | tuple[str, int]:
     asks = dict(session.get("asks") or {})
     asks[created.id] = created.status_url.split("token=", 1)[1]
     session["asks"] = dict(list(asks.items())[-ASKS_KEPT:])  # the status token never leaves this browser
-    session["ask_meta"] = {created.id: {"url": created.url, "expires": created.expires_at.isoformat(), "years": years}}
+    session["ask_meta"] = {created.id: {"url": created.url, "expires": created.expires_at.isoformat(), "years": years, "purpose": purpose}}
     return redirect(url_for("pages.ask_page", request_id=created.id), code=303)
 
 
@@ -322,6 +372,7 @@ def ask_page(request_id: str) -> BaseResponse | tuple[str, int]:
         wallet_url=meta["url"],
         expires=status.get("expiresAt", meta["expires"]),
         years=meta.get("years"),
+        purpose=meta.get("purpose", ""),
         status_url=url_for("oid4vp.request_status", request_id=request_id, token=token),
         result_url=url_for("pages.ask_result", request_id=request_id),
     ), 200

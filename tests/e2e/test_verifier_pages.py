@@ -148,7 +148,7 @@ def test_upload_certificate_pdf_gives_valid(
         page.wait_for_selector(".verdict__line")
         assert _verdict(page) == "유효합니다"
         checks = page.locator("main").inner_text()
-        assert "소지자 확인" in checks and "인증된 서울시 발급기관" in checks
+        assert "본인 제출" in checks and "서울시 인증 발급기관" in checks
         items = page.locator(".credential").inner_text()
         assert "시급 12,121원" in items and "2026. 3. 2. ~ 2026. 11. 30." in items
         page.screenshot(path=str(screenshots / f"verifier-verdict-{viewport['width']}.png"), full_page=True)
