@@ -1,6 +1,9 @@
 """`make bench`: run every bench/bench_*.py and write BENCHMARKS.md (machine first, then each section).
 
-Each benchmark is a plain script that prints its own Markdown section on stdout.
+Each benchmark is a plain script that prints its own Markdown section on stdout. bench_verifier.py runs
+with --acapy, so ACA-Py 1.7 is measured in the same run (bench_acapy_baseline.py is its helper module and is
+not run on its own). The machine is usually shared: the load average before and after each script is
+written next to its figures.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES = ("cryptography", "pyld", "rfc8785", "sqlalchemy", "psycopg", "flask", "web3", "fpdf2", "segno")
+LIBRARIES = (
+    "cryptography", "pyld", "pyoxigraph", "rfc8785", "jsonschema", "jsonschema-rs", "sqlalchemy", "flask",
+    "werkzeug", "gunicorn", "httpx", "web3",
+)  # fmt: skip
+# extra arguments per script; None: not run on its own
+SCRIPT_ARGS: dict[str, list[str] | None] = {"bench_verifier.py": ["--acapy"], "bench_acapy_baseline.py": None}
 
 
 def cpu_model() -> str:
@@ -48,6 +56,26 @@ def os_name() -> str:
     return platform.platform()
 
 
+def load_average() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
+
+
+def acapy_version() -> str:
+    exe = ROOT / ".venv-acapy" / "bin" / "python"
+    try:
+        out = subprocess.run(
+            [str(exe), "-c", "import importlib.metadata as m; print(m.version('acapy-agent'))"],
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "not installed"
+    return out.stdout.strip()
+
+
 def machine_section() -> str:
     versions = []
     for lib in LIBRARIES:
@@ -64,8 +92,10 @@ def machine_section() -> str:
             f"- Memory: {memory()}",
             f"- OS: {os_name()}",
             f"- Python: {platform.python_version()} ({platform.python_implementation()}), SQLite {sqlite}",
-            f"- Libraries: {', '.join(versions)}",
-            f"- Run: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"- Libraries: {', '.join(versions)}; ACA-Py (`.venv-acapy`): {acapy_version()}",
+            f"- Run: {time.strftime('%Y-%m-%d %H:%M %Z')}; load average at the start: {load_average()} "
+            "(the machine is shared with other work, so absolute figures move with its load; "
+            "ratios are measured within one run)",
             "",
         ]
     )
@@ -79,15 +109,25 @@ def main(argv: list[str] | None = None) -> int:
     parts.append(machine_section())
     failed = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
-        print(f"bench: {script.name} ...", file=sys.stderr, flush=True)
+        extra = SCRIPT_ARGS.get(script.name, [])
+        if extra is None:
+            continue
+        print(f"bench: {script.name} {' '.join(extra)}...", file=sys.stderr, flush=True)
+        load_before = load_average()
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, str(script), *extra], cwd=ROOT, capture_output=True, text=True)
         elapsed = time.monotonic() - started
         if proc.returncode != 0:
             failed.append(script.name)
             parts += [f"## {script.name}", "", f"Failed (exit {proc.returncode}):", "", "```", proc.stderr[-3000:], "```", ""]
             continue
-        parts += [proc.stdout.strip(), "", f"<sub>{script.name}: {elapsed:.1f} s wall time</sub>", ""]
+        parts += [
+            proc.stdout.strip(),
+            "",
+            f"<sub>{script.name} {' '.join(extra)}: {elapsed:.1f} s wall time; load average before {load_before}, "
+            f"after {load_average()}</sub>",
+            "",
+        ]
     args.output.write_text("\n".join(parts), encoding="utf-8")
     print(f"bench: wrote {args.output}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
