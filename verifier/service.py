@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents import loader, oid4vp, policies
@@ -369,8 +369,15 @@ class VerifierService:
         """One audit row for a VC-API verification: the verdict and the body's SHA-256, nothing else."""
         if self._sf is None:
             return
+        row = {"request_id": None, "kind": kind, "verdict": verdict, "presentation_sha256": digest, "created_at": self._clock()}
+        if self._engine is not None:
+            # a Core insert: through the ORM's unit of work this row cost ~0.45 ms of a ~2.5 ms verification
+            # request (bench/bench_verifier.py); the Core statement takes ~0.06 ms
+            with self._engine.begin() as conn:
+                conn.execute(insert(VerificationAudit), row)
+            return
         with transaction(self._sf) as s:
-            s.add(VerificationAudit(request_id=None, kind=kind, verdict=verdict, presentation_sha256=digest, created_at=self._clock()))
+            s.add(VerificationAudit(**row))
 
     def audit_rows(self, request_id: str | None = None) -> list[dict[str, Any]]:
         """The audit trail (verdict and SHA-256 only)."""
