@@ -137,6 +137,7 @@ class TrustedIssuers:
 # --- status lists ----------------------------------------------------------------------------------
 
 _STATUS_VERDICT = {"revocation": Verdict.REVOKED, "suspension": Verdict.SUSPENDED}
+_STATUS_TITLE_KO = {"revocation": "폐기 여부", "suspension": "효력 정지 여부"}
 _STATUS_TEXT = {
     "revocation": (("폐기되지 않았습니다", "not revoked"), ("발급기관이 폐기했습니다", "revoked by the issuer")),
     "suspension": (("효력이 정지되지 않았습니다", "not suspended"), ("발급기관이 효력을 정지했습니다", "suspended by the issuer")),
@@ -169,7 +170,7 @@ class StatusNotRevoked:
             url, index, purpose = statuslist.parse_entry(entry)
         except Error as e:
             return failed(id_, *T_STATUS, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED)
-        title = (f"{T_STATUS[0]}: {purpose}", f"{T_STATUS[1]}: {purpose}")
+        title = (_STATUS_TITLE_KO.get(purpose, f"{T_STATUS[0]}: {purpose}"), f"{T_STATUS[1]}: {purpose}")
         try:
             # 1-4. dereference the list credential through the fetcher
             listed = dict(self._fetch(url))

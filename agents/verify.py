@@ -218,8 +218,8 @@ def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) 
         elif not isinstance(ctx, dict):
             return failed("context", *T_CONTEXT, "@context 형식이 잘못되었습니다", "malformed @context", Verdict.MALFORMED)
     if any(o.type == di.ED25519_2020 or o.cryptosuite == di.RDFC for o in outcomes):
-        return passed("context", *T_CONTEXT, "모든 속성이 번들된 컨텍스트로 정의되어 서명에 포함됩니다", "Every property is defined by a bundled context and covered by the signature")
-    return passed("context", *T_CONTEXT, "번들된 컨텍스트만 사용합니다 (JCS 서명은 JSON 전체를 덮습니다)", "Only bundled contexts (a JCS signature covers the JSON as it is)")
+        return passed("context", *T_CONTEXT, "모든 항목이 내장된 표준 정의(컨텍스트)로 해석되어 서명에 포함됩니다", "Every property is defined by a bundled context and covered by the signature")
+    return passed("context", *T_CONTEXT, "내장된 표준 정의(컨텍스트)만 사용합니다 (JCS 서명은 문서 전체를 덮습니다)", "Only bundled contexts (a JCS signature covers the JSON as it is)")
 
 
 def _validity_check(c: Credential, at: datetime) -> Check:
@@ -240,7 +240,9 @@ def _schema_check(c: Credential) -> Check:
     errors = schemas.schema_errors(c.raw)
     if errors:
         return failed("schema", *T_SCHEMA, "; ".join(errors[:5]), "; ".join(errors[:5]), Verdict.MALFORMED, errors=errors[:20])
-    return passed("schema", *T_SCHEMA, "근로기준법 제17조 필수 기재사항을 모두 갖추었습니다", "all required items (LSA art. 17) present")
+    if CONTRACT_TYPE in c.types:
+        return passed("schema", *T_SCHEMA, "근로기준법 제17조의 필수 기재사항을 모두 갖추었습니다", "all items the Labor Standards Act art. 17 requires are present")
+    return passed("schema", *T_SCHEMA, "경력 증명에 필요한 항목을 모두 갖추었습니다 (근로기준법 제39조)", "all items of a career record are present (Labor Standards Act art. 39)")
 
 
 def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime, resolve: di.KeyResolver) -> list[Check]:
