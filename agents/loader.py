@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,71 +103,82 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
 
 # --- bounded parsing -----------------------------------------------------------------------------
 
-_CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
+# C0 controls but tab, newline and return; DEL; lone UTF-16 surrogates (not encodable as UTF-8)
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse untrusted JSON within `limits`; the result is then checked by `check_bounds`."""
-    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > limits.max_bytes:
         raise ResourceLimit(
             f"the document is {size} bytes; the limit is {limits.max_bytes}",
             message_ko=f"문서가 너무 큽니다 ({size}바이트, 최대 {limits.max_bytes}바이트)",
         )
+    decoded_from_str = isinstance(raw, str)
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidCredential("the document is not UTF-8", message_ko="문서가 UTF-8 형식이 아닙니다") from None
-    # cheap pre-check for nesting before json.loads can recurse deeply
-    depth = 0
-    for ch in raw:
-        if ch in "[{":
-            depth += 1
-            if depth > limits.max_depth:
-                raise ResourceLimit(
-                    f"the document is nested deeper than {limits.max_depth} levels",
-                    message_ko=f"문서의 중첩이 너무 깊습니다 (최대 {limits.max_depth}단계)",
-                )
-        elif ch in "]}":
-            depth -= 1
     try:
-        value = json.loads(raw, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, RecursionError) as e:
+        value = json.loads(raw, parse_constant=_reject_constant, parse_int=_bounded_int)
+    except RecursionError:
+        raise _too_deep(limits) from None
+    except ValueError as e:  # JSONDecodeError, and int() refusing a huge literal
         raise InvalidCredential(
             f"the document is not valid JSON: {e}", message_ko="문서가 올바른 JSON이 아닙니다"
         ) from None
-    check_bounds(value, limits)
+    # raw control characters are refused by json.loads; decoded ones and lone surrogates can only
+    # come from \u escapes (or from a str that was never UTF-8), so the string scan is skipped otherwise
+    check_bounds(value, limits, scan_strings=decoded_from_str or "\\u" in raw)
     return value
+
+
+def _too_deep(limits: Limits) -> ResourceLimit:
+    return ResourceLimit(
+        f"the document is nested deeper than {limits.max_depth} levels",
+        message_ko=f"문서의 중첩이 너무 깊습니다 (최대 {limits.max_depth}단계)",
+    )
+
+
+_MAX_INT_DIGITS = 32  # far beyond any amount or size in a credential; int() of 4,300+ digits raises
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise InvalidCredential(
+            f"a number has more than {_MAX_INT_DIGITS} digits", message_ko=f"숫자가 너무 깁니다 (최대 {_MAX_INT_DIGITS}자리)"
+        )
+    return int(text)
 
 
 def _reject_constant(name: str) -> Any:
     raise InvalidCredential(f"{name} is not allowed in JSON", message_ko=f"JSON에 {name} 값은 쓸 수 없습니다")
 
 
-def check_bounds(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Refuse documents that are too deep, too wide, or carry control characters."""
+def check_bounds(value: Any, limits: Limits = DEFAULT_LIMITS, *, scan_strings: bool = True) -> None:
+    """Refuse documents that are too deep, too wide, or carry control characters or lone surrogates."""
     members = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > limits.max_depth:
-            raise ResourceLimit(
-                f"the document is nested deeper than {limits.max_depth} levels",
-                message_ko=f"문서의 중첩이 너무 깊습니다 (최대 {limits.max_depth}단계)",
-            )
+            raise _too_deep(limits)
         if isinstance(node, dict):
             members += len(node)
             for k, v in node.items():
-                _check_string(k, limits)
+                _check_string(k, limits, scan_strings)
                 stack.append((v, depth + 1))
         elif isinstance(node, list):
             members += len(node)
             stack.extend((v, depth + 1) for v in node)
         elif isinstance(node, str):
-            _check_string(node, limits)
-        elif isinstance(node, float) and node != node:  # NaN
-            raise InvalidCredential("NaN is not allowed", message_ko="NaN 값은 쓸 수 없습니다")
+            _check_string(node, limits, scan_strings)
+        elif isinstance(node, float) and not math.isfinite(node):  # NaN, or 1e999 read as infinity
+            raise InvalidCredential("NaN and infinite numbers are not allowed", message_ko="NaN이나 무한대 값은 쓸 수 없습니다")
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10**_MAX_INT_DIGITS:
+            raise InvalidCredential(f"a number has more than {_MAX_INT_DIGITS} digits", message_ko="숫자가 너무 깁니다")
         if members > limits.max_members:
             raise ResourceLimit(
                 f"the document has more than {limits.max_members} members",
@@ -173,16 +186,16 @@ def check_bounds(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
             )
 
 
-def _check_string(s: str, limits: Limits) -> None:
+def _check_string(s: str, limits: Limits, scan: bool = True) -> None:
     if len(s) > limits.max_string:
         raise ResourceLimit(
             f"a string is longer than {limits.max_string} characters",
             message_ko=f"문자열이 너무 깁니다 (최대 {limits.max_string}자)",
         )
-    if not _CONTROL.isdisjoint(s):
+    if scan and _BAD_CHARS.search(s):
         raise InvalidCredential(
-            "the document contains control characters",
-            message_ko="문서에 허용되지 않는 제어 문자가 있습니다",
+            "the document contains control characters or unpaired surrogates",
+            message_ko="문서에 허용되지 않는 문자(제어 문자 등)가 있습니다",
         )
 
 

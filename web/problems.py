@@ -28,11 +28,19 @@ def wants_html() -> bool:
     return request.accept_mimetypes.best_match(PROBLEM_TYPES) == "text/html"
 
 
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def problem(
     status: int, title: str, detail: str = "", type_: str = "about:blank", *, html_detail: str | None = None,
     **extra: Any,
 ) -> Response:
     """A problem-details response (or, for a browser, an HTML page showing `html_detail` or `detail`)."""
+    # a message may quote hostile input (e.g. a lone surrogate): it must still encode as UTF-8
+    title, detail = _printable(title), _printable(detail)
+    if html_detail is not None:
+        html_detail = _printable(html_detail)
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail

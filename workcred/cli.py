@@ -18,7 +18,7 @@ from agents.errors import Error, VerificationError
 from agents.keys import Ed25519KeyPair
 from agents.report import Report
 
-EXIT_OK, EXIT_NOT_VERIFIED, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_NOT_VERIFIED, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def _lang() -> str:
@@ -89,7 +89,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     at = verify.parse_datetime(args.at, "--at") if args.at else None
     resolver = make_resolver(args)
     try:
-        if isinstance(doc, dict) and "VerifiablePresentation" in (doc.get("type") or []):
+        types = doc.get("type") if isinstance(doc, dict) else None
+        if "VerifiablePresentation" in (types if isinstance(types, list) else [types]):
             report = verify.verify_presentation(doc, resolve=resolver, challenge=args.challenge, domain=args.domain, at=at)
         else:
             report = verify.verify_credential(doc, resolve=resolver, at=at)
@@ -145,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug: say so, and never let it read as "not verified" (exit 1)
+        print(f"workcred: internal error, please report it: {type(e).__name__}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

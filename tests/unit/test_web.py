@@ -237,3 +237,16 @@ def test_peer_url_prefers_own_setting_then_peer_base_url(monkeypatch: pytest.Mon
     monkeypatch.delenv("WORKCRED_WALLET_BASE_URL", raising=False)
     monkeypatch.setenv("WORKCRED_WALLET_PORT", "9999")
     assert peer_url(config, "wallet") == "http://127.0.0.1:9999"
+
+
+def test_a_problem_quoting_a_lone_surrogate_is_still_a_problem_not_a_500() -> None:
+    app = base_app("t", RoleConfig("t", secret_key="k", dev=True))
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise InvalidInput("bad key \ud800 in the input")
+
+    resp = app.test_client().get("/boom")
+    assert resp.status_code == 400
+    assert resp.mimetype == "application/problem+json"
+    assert "\\ud800" in resp.get_json()["detail"]
