@@ -289,6 +289,10 @@ class ProofOutcome:
             "created": self.created,
             "previousProof": list(self.previous),
             "verified": self.ok,
+            # the three things a proof needs, each on its own (STYLE: every outcome in the report)
+            "keyResolved": self.controller is not None,
+            "signatureVerified": self.signature_ok,
+            "purposeAuthorised": self.purpose_ok,
         }
         if self.reason:
             out["reason"] = self.reason

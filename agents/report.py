@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -69,7 +70,7 @@ class Check:
         if self.failed:
             out["failsAs"] = self.fails_as.value
         if self.details:
-            out["details"] = self.details
+            out["details"] = copy.deepcopy(self.details)  # the report stays frozen whatever the caller does
         return out
 
 
@@ -125,7 +126,7 @@ class Report:
             "verdict": self.verdict.value,
             "summary": {"ko": self.summary("ko"), "en": self.summary("en")},
             "checkedAt": self.checked_at,
-            "subject": self.subject,
+            "subject": copy.deepcopy(self.subject),
             "checks": [c.to_json() for c in self.checks],
             # VC-API shape: the ids of what passed and what failed
             "errors": [c.id for c in self.checks if c.failed],

@@ -10,7 +10,7 @@ import pytest
 import schemas
 from agents import contract
 from agents import dataintegrity as di
-from agents.errors import InvalidCredential, VerificationError
+from agents.errors import InvalidCredential, ResolutionError, VerificationError
 from agents.keys import Ed25519KeyPair
 from agents.verify import check_credential, verify_credential
 
@@ -101,3 +101,21 @@ def test_contract_without_any_worker_signature_fails(parties) -> None:
     report = check_credential(issued, resolve=_resolver(city))
     assert report.check("worker-signature").outcome.value == "fail"
     assert not report.verified
+
+
+def test_report_json_shows_each_part_of_a_proof_and_cannot_change_the_report(parties) -> None:
+    worker, city = parties
+    issued = di.sign(_draft(worker), Ed25519KeyPair.generate(f"{CITY_DID}#key-9"), cryptosuite=di.JCS)
+
+    def unknown_key(vm: str) -> di.ResolvedKey:
+        raise ResolutionError(f"no such key {vm}")
+
+    report = check_credential(issued, resolve=unknown_key)
+    proof = report.to_json()["checks"][2]
+    assert proof["id"] == "proof[0]"
+    assert proof["details"]["keyResolved"] is False and proof["details"]["signatureVerified"] is False
+    out = report.to_json()
+    out["subject"]["issuer"] = "someone else"
+    out["checks"][2]["details"]["verified"] = True
+    assert report.subject["issuer"] == CITY_DID
+    assert report.to_json()["checks"][2]["details"]["verified"] is False
