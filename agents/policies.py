@@ -20,7 +20,14 @@ from .checkpoint import Checkpoint
 from .did import VerificationMethod
 from .errors import Error, RegistryError
 from .keys import Ed25519PublicMultikey
-from .receipts import CheckpointMemory, ConsistencyFetcher, Receipt, verify_receipt
+from .receipts import (
+    CheckpointFetcher,
+    ConsistencyFetcher,
+    Receipt,
+    RegistryView,
+    verify_freshness,
+    verify_receipt,
+)
 from .registry_client import verify_trust_list
 from .report import Check, Verdict, failed, passed, skipped
 from .verify import Credential, VerifyContext, parse_datetime
@@ -32,6 +39,8 @@ __all__ = [
     "OnChain",
     "StatusNotRevoked",
     "TrustedIssuers",
+    "checkpoint_fetcher",
+    "consistency_fetcher",
     "receipts_from_options",
 ]
 
@@ -46,6 +55,7 @@ T_STATUS = ("상태 (폐기·정지)", "Status (revocation, suspension)")
 T_LOG = ("등록소 기록 (포함 증명)", "Registry inclusion")
 T_KEY = ("서명 시점의 키 유효성", "Key valid at signing time")
 T_CHAIN = ("블록체인 앵커", "On-chain anchor")
+T_CONS = ("등록소 일관성 (분기 탐지)", "Registry consistency (split view)")
 
 
 def receipts_from_options(credential: Credential, context: VerifyContext) -> Receipt | None:
@@ -211,20 +221,25 @@ def _key_resolver(resolve: Any) -> dataintegrity.KeyResolver:
 
 
 class AnchoredInRegistry:
-    """The credential is in the registry log: its receipt's inclusion proof holds against a checkpoint
-    signed by a pinned registry key, and that checkpoint is consistent with the last one this verifier
-    saw (`memory`, with consistency proofs from `fetch_consistency`); a split view fails."""
+    """The credential is in the registry log, checked without asking the city who is being checked.
+
+    `registry.inclusion`: the receipt's inclusion proof holds for the credential's own digest against a
+    checkpoint signed by a pinned registry key (offline). `registry.consistency`: the receipt's later
+    checkpoint (its `freshness`, fetched by the holder; else the receipt's own checkpoint) is verified
+    offline against it and related to the verifier's own view of the log (`view`, see
+    `agents.receipts.RegistryView`), whose requests name no credential's checkpoint. A fork fails as
+    tampered; a checkpoint older than the view and unknown to it is skipped with the reason (checking it
+    would name it to the registry) unless the view may reveal (`RegistryView.reveal_older`).
+    """
 
     def __init__(
         self,
         registry_keys: Mapping[str, Ed25519PublicMultikey],
-        memory: CheckpointMemory | None,
-        fetch_consistency: ConsistencyFetcher | None,
+        view: RegistryView | None,
         receipts: ReceiptLookup = receipts_from_options,
     ) -> None:
         self._keys = dict(registry_keys)
-        self._memory = memory
-        self._fetch_consistency = fetch_consistency
+        self._view = view
         self._receipts = receipts
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
@@ -243,17 +258,42 @@ class AnchoredInRegistry:
                 index=got.index, origin=cp.origin, treeSize=cp.size,
             )
         ]  # fmt: skip
-        t_cons = ("등록소 일관성 (분기 탐지)", "Registry consistency (split view)")
-        if self._memory is None:
-            out.append(skipped("registry.consistency", *t_cons, "이전 체크포인트 기록이 설정되지 않았습니다", "no checkpoint memory configured"))
-            return out
-        try:
-            self._memory.observe(cp, self._fetch_consistency)
-        except Error as e:
-            out.append(failed("registry.consistency", *t_cons, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
-        else:
-            out.append(passed("registry.consistency", *t_cons, "이전에 본 체크포인트와 일관됩니다 (분기 없음)", "consistent with the checkpoints seen before (no split view)"))
+        out.append(self._consistency(got, cp))
         return out
+
+    def _consistency(self, receipt: Receipt, cp: Checkpoint) -> Check:
+        # 1. the holder's later checkpoint, offline: signed, same log, consistency proof from `cp`
+        try:
+            later = verify_freshness(receipt, cp, self._keys)
+        except Error as e:
+            return failed("registry.consistency", *T_CONS, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED)
+        if self._view is None:
+            return skipped("registry.consistency", *T_CONS, "이전 체크포인트 기록이 설정되지 않았습니다", "no checkpoint memory configured")
+        # 2. related to the verifier's own view: no request names this credential's checkpoint
+        try:
+            related = self._view.relate(later)
+        except Error as e:
+            return failed("registry.consistency", *T_CONS, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED)
+        if related:
+            return passed(
+                "registry.consistency", *T_CONS,
+                "검증자가 직접 본 등록소 체크포인트와 일관됩니다 (분기 없음)",
+                "consistent with the registry checkpoints this verifier saw itself (no split view)",
+                treeSize=later.size, refreshed=receipt.freshness is not None,
+            )  # fmt: skip
+        if receipt.freshness is None:
+            return skipped(
+                "registry.consistency", *T_CONS,
+                "최신화된 영수증이 아닙니다: 일관성을 확인하려면 등록소에 이 자격증명을 알려야 하므로 확인하지 않았습니다",
+                "no fresh receipt: checking consistency would reveal the credential to the registry",
+                treeSize=later.size, reason="no-freshness",
+            )  # fmt: skip
+        return skipped(
+            "registry.consistency", *T_CONS,
+            "영수증의 최신 체크포인트가 검증자가 본 것보다 오래되었습니다: 확인하려면 등록소에 이 자격증명을 알려야 하므로 확인하지 않았습니다",
+            "the receipt's later checkpoint is older than this verifier's view: checking it would reveal the credential to the registry",
+            treeSize=later.size, reason="stale-freshness",
+        )  # fmt: skip
 
 
 # --- the key valid at signing time ---------------------------------------------------------------------
@@ -417,5 +457,18 @@ def consistency_fetcher(fetch_json: FetchJson, origins: Mapping[str, str]) -> Co
         if not isinstance(proof, list) or not all(isinstance(p, str) for p in proof):
             raise RegistryError("malformed consistency proof", message_ko="일관성 증명 형식이 잘못되었습니다")
         return [b64url_decode(p) for p in proof]
+
+    return fetch
+
+
+def checkpoint_fetcher(fetch_text: Callable[[str], str], origins: Mapping[str, str]) -> CheckpointFetcher:
+    """The latest signed checkpoint from `GET <registry>/log/checkpoint` (no parameter: it names nothing)
+    for the logs in `origins` (origin -> registry base URL)."""
+
+    def fetch(origin: str) -> str:
+        base = origins.get(origin)
+        if base is None:
+            raise RegistryError(f"unknown log {origin!r}", message_ko="알 수 없는 등록소 로그입니다")
+        return fetch_text(f"{base.rstrip('/')}/log/checkpoint")
 
     return fetch

@@ -25,7 +25,7 @@ from agents.did import Resolver
 from agents.errors import Error, InvalidInput, NotFound, RegistryError
 from agents.fetcher import Fetcher
 from agents.keys import Ed25519PublicMultikey
-from agents.receipts import CheckpointMemory, InMemoryCheckpointMemory
+from agents.receipts import CheckpointMemory, InMemoryCheckpointMemory, RegistryView
 from agents.report import Check, Report, Verdict, failed, passed, skipped
 from agents.verify import AllOf, Policy, check_credential, check_presentation
 from web.config import RoleConfig, peer_url
@@ -58,11 +58,14 @@ class VerifierSettings:
     profile: str = "city"
     request_lifetime: timedelta = DEFAULT_LIFETIME
     trust_on_first_use: bool = False  # dev only: take the registry key from GET /log/key
+    #: ask the registry for a consistency proof from a holder's older checkpoint (names it: off by default)
+    reveal_checkpoints: bool = False
 
     @classmethod
     def from_config(cls, config: RoleConfig) -> VerifierSettings:
         """From WORKCRED_VERIFIER_* : REGISTRY_URL, REGISTRY_KEY (publicKeyMultibase), REGISTRY_ORIGIN,
-        TRUSTED_HOSTS (the city's hosts: see `intake.trusted_hosts`), PROFILE (city|core), REQUEST_LIFETIME (seconds)."""
+        TRUSTED_HOSTS (the city's hosts: see `intake.trusted_hosts`), PROFILE (city|core), REQUEST_LIFETIME (seconds),
+        REVEAL_CHECKPOINTS (1: check stale receipts by asking the registry, which reveals the credential)."""
         extra = config.extra
         registry = (extra.get("registry_url") or peer_url(config, "registry")).rstrip("/")
         keys: dict[str, Ed25519PublicMultikey] = {}
@@ -78,7 +81,8 @@ class VerifierSettings:
             raise InvalidInput(f"WORKCRED_VERIFIER_PROFILE must be one of {PROFILES}", message_ko="검증 프로필 설정이 잘못되었습니다")
         lifetime = timedelta(seconds=int(extra.get("request_lifetime") or DEFAULT_LIFETIME.total_seconds()))
         base = config.base_url or f"http://{config.host}:{config.port}"
-        return cls(base.rstrip("/"), registry, keys, tuple(hosts), config.dev, profile, lifetime, config.dev and not keys)
+        reveal = (extra.get("reveal_checkpoints") or "0").strip().lower() in ("1", "true", "yes")
+        return cls(base.rstrip("/"), registry, keys, tuple(hosts), config.dev, profile, lifetime, config.dev and not keys, reveal)
 
 
 @dataclass(frozen=True)
@@ -170,13 +174,21 @@ class VerifierService:
         policy = AllOf([
             policies.TrustedIssuers(lambda: fetch(f"{registry}/trust-list"), registry_key),
             policies.StatusNotRevoked(fetch, self.resolver),
-            policies.AnchoredInRegistry(keys, self._memory, policies.consistency_fetcher(fetch, dict.fromkeys(keys, registry))),
+            policies.AnchoredInRegistry(keys, self._registry_view(keys, registry)),
             policies.KeyValidAtSigning(histories, keys),
             policies.OnChain(self._anchor, keys),
         ])  # fmt: skip
         with self._lock:
             self._policy, self._resolve = policy, policies.HistoryAwareResolver(self.resolver, histories)
         return self._policy, self._resolve
+
+    def _registry_view(self, keys: dict[str, Ed25519PublicMultikey], registry: str) -> RegistryView:
+        """The verifier's own view of the log: GET /log/checkpoint on its schedule, proofs between sizes it chose."""
+        origins = dict.fromkeys(keys, registry)
+        return RegistryView(
+            keys, self._memory, policies.checkpoint_fetcher(self.fetcher.get_text, origins),
+            policies.consistency_fetcher(self.fetcher.get_json, origins), reveal_older=self.settings.reveal_checkpoints,
+        )  # fmt: skip
 
     def _profile_check(self) -> list[Check]:
         if self.settings.profile == "core" or not self.settings.registry_url:

@@ -19,7 +19,7 @@ from agents.did import Resolver
 from agents.errors import FetchError
 from agents.keys import Ed25519KeyPair
 from agents.policies import AnchoredInRegistry, OnChain, StatusNotRevoked, TrustedIssuers
-from agents.receipts import InMemoryCheckpointMemory, Receipt
+from agents.receipts import InMemoryCheckpointMemory, Receipt, RegistryView
 from agents.report import Outcome, Verdict
 from agents.verify import Credential, VerifyContext
 from registry.log import Log
@@ -123,21 +123,32 @@ def test_anchored_in_registry_and_split_view(log: Log) -> None:
     keys = {log.origin: REGISTRY.public}
     c = Credential.parse(vc)
     memory = InMemoryCheckpointMemory()
-    inclusion, consistency = AnchoredInRegistry(keys, memory, None).checks(c, _ctx(receipts={c.id: receipt.to_json()}))
+    inclusion, consistency = AnchoredInRegistry(keys, _view(log, memory)).checks(c, _ctx(receipts={c.id: receipt.to_json()}))
     assert inclusion.outcome is Outcome.PASS and consistency.outcome is Outcome.PASS
-    # someone was shown another history of the same size: a fork
+    # this verifier was shown another history of the same size before: a fork
     forked = InMemoryCheckpointMemory()
     forked.put(Checkpoint(log.origin, receipt_size(receipt, keys), b"\x99" * 32))
-    _, split = AnchoredInRegistry(keys, forked, None).checks(c, _ctx(receipts={c.id: receipt.to_json()}))
+    _, split = AnchoredInRegistry(keys, _view(log, forked)).checks(c, _ctx(receipts={c.id: receipt.to_json()}))
     assert split.failed and split.fails_as is Verdict.TAMPERED and "fork" in split.reason_en
     # a receipt for another document proves nothing about this one
     other = _logged(log, _credential(3))
-    [wrong] = AnchoredInRegistry(keys, None, None).checks(c, _ctx(receipts={c.id: other.to_json()}))
+    [wrong] = AnchoredInRegistry(keys, None).checks(c, _ctx(receipts={c.id: other.to_json()}))
     assert wrong.failed and wrong.fails_as is Verdict.TAMPERED
-    [missing] = AnchoredInRegistry(keys, None, None).checks(c, _ctx())
+    [missing] = AnchoredInRegistry(keys, None).checks(c, _ctx())
     assert missing.failed and "no registry receipt" in missing.reason_en
-    [garbled] = AnchoredInRegistry(keys, None, None).checks(c, _ctx(receipts={c.id: {"index": "x"}}))
+    [garbled] = AnchoredInRegistry(keys, None).checks(c, _ctx(receipts={c.id: {"index": "x"}}))
     assert garbled.failed and garbled.fails_as is Verdict.MALFORMED
+
+
+def _view(log: Log, memory: InMemoryCheckpointMemory) -> RegistryView:
+    """The verifier's own view of the real log: its latest checkpoint and proofs between sizes it chose."""
+
+    def latest(origin: str) -> str:
+        note = log.latest_note()
+        assert note is not None and origin == log.origin
+        return note
+
+    return RegistryView({log.origin: REGISTRY.public}, memory, latest, lambda _o, a, b: log.consistency_proof(a, b))
 
 
 def receipt_size(receipt: Receipt, keys: dict[str, Any]) -> int:
