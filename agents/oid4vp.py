@@ -27,6 +27,7 @@ import httpx
 from . import loader
 from .errors import InvalidInput
 from .keys import Signer
+from .receipts import Receipt
 from .verify import create_presentation
 
 SCHEME = "openid4vp"
@@ -213,6 +214,7 @@ def build_vp_token(
     holder: Signer,
     *,
     receipts: Mapping[str, Mapping[str, Any]] | None = None,
+    refresh: Callable[[Receipt], Receipt] | None = None,
     cryptosuite: str = "eddsa-rdfc-2022",
     challenge: str | None = None,
     domain: str | None = None,
@@ -222,7 +224,13 @@ def build_vp_token(
     The registry receipts of the credentials ride along in the presentation's `workcredReceipts`
     member (keyed by credential id), added after signing: receipts prove themselves against a
     registry-signed checkpoint, and outside the signed part they work with every cryptosuite.
+    With `refresh` (`agents.receipts.refresh` bound to the registry) each receipt presented first gets
+    its `freshness` (the latest checkpoint and the consistency proof to it), so the verifier checks the
+    log's consistency without naming the credential's checkpoint to the registry (README "Verifier").
     """
+    if receipts and refresh is not None:
+        wanted = {c.get("id") for creds in selected.values() for c in creds}
+        receipts = {k: refresh(Receipt.from_json(dict(v))).to_json() for k, v in receipts.items() if k in wanted}
     token: dict[str, list[dict[str, Any]]] = {}
     for query_id, creds in selected.items():
         vp = create_presentation(
@@ -251,6 +259,7 @@ def respond(
     http: httpx.Client,
     *,
     receipts: Mapping[str, Mapping[str, Any]] | None = None,
+    refresh: Callable[[Receipt], Receipt] | None = None,
     choose: Callable[[dict[str, list[Mapping[str, Any]]]], Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
 ) -> httpx.Response:
     """The whole holder flow: fetch the request, select, (let the user choose), sign, post."""
@@ -259,4 +268,4 @@ def respond(
     selected: Mapping[str, Sequence[Mapping[str, Any]]] = choose(found) if choose is not None else found
     if not selected:
         raise _bad("no credential matches the request", "요청에 맞는 자격증명이 없습니다")
-    return post_response(request, build_vp_token(request, selected, holder, receipts=receipts), http)
+    return post_response(request, build_vp_token(request, selected, holder, receipts=receipts, refresh=refresh), http)
