@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 import threading
+import traceback
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -327,11 +328,16 @@ class VerifierService:
         for query_id, vp in presentations:
             try:
                 rep = self.verify_presentation(vp, {"challenge": row.nonce, "domain": self.client_id})
+                rep = _with(rep, _request_checks(queries[query_id], vp, meta.get("since")))
             except Error as e:
                 rep = Report("presentation", (failed("well-formed", "형식", "Well-formed presentation", e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), checked_at=now.isoformat())
-                reports.append(rep)
-                continue
-            reports.append(_with(rep, _request_checks(queries[query_id], vp, meta.get("since"))))
+            except Exception as e:
+                # The nonce is claimed: a bug in a check must still end in a stored verdict (a request
+                # "answered" with none is stranded). It is logged as a bug (frames only: an exception's
+                # message may quote the presentation) and the verdict says the checks did not finish.
+                log.error("oid4vp: %s in the checks of request %s\n%s", type(e).__name__, row.id, "".join(traceback.format_tb(e.__traceback__)))
+                rep = Report("presentation", (failed("well-formed", "형식", "Well-formed presentation", "검증 중 내부 오류로 이 제출을 확인하지 못했습니다", "an internal error stopped the checks of this presentation", Verdict.MALFORMED),), checked_at=now.isoformat())
+            reports.append(rep)
         report = reports[0] if len(reports) == 1 else Report("response", (), {"request": row.id}, tuple(reports), now.isoformat())
         with transaction(self._factory()) as s:
             s.execute(
