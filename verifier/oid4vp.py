@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from agents import loader, oid4vp
-from agents.errors import InvalidInput
+from agents.errors import InvalidInput, NotFound
 from web import csrf
 
 from .api import service
 
 bp = Blueprint("oid4vp", __name__)
 csrf.exempt(bp)  # wallets post from other origins without cookies; requests are bound by nonce and state
+
+# request ids are secrets.token_urlsafe(18); anything else is unknown before it reaches the database
+# (PostgreSQL refuses a NUL in a text parameter: that was a 500)
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _known_id(value: str | None) -> str:
+    if value is None or not _REQUEST_ID.fullmatch(value):
+        raise NotFound("no such request, or it has expired", message_ko="요청이 없거나 유효시간이 지났습니다")
+    return value
 
 
 @bp.post("/requests")
@@ -45,7 +56,7 @@ def create_request() -> tuple[Response, int]:
 
 @bp.get("/requests/<request_id>/object")
 def request_object(request_id: str) -> Response:
-    obj = service().request_object(request_id)
+    obj = service().request_object(_known_id(request_id))
     if request.accept_mimetypes.best_match(["application/json", oid4vp.REQUEST_OBJECT_JWT]) == oid4vp.REQUEST_OBJECT_JWT:
         header = _b64(json.dumps({"alg": "none", "typ": "oauth-authz-req+jwt"}).encode())
         payload = _b64(json.dumps(obj, ensure_ascii=False).encode("utf-8"))
@@ -58,7 +69,8 @@ def direct_post() -> Response:
     vp_token, state = request.form.get("vp_token"), request.form.get("state")
     if not vp_token or not state:
         raise InvalidInput("direct_post needs the form fields vp_token and state", message_ko="vp_token과 state가 필요합니다")
-    report = service().receive_response(vp_token, state)
+    oid4vp.parse_vp_token(vp_token)  # the shape, before the request's nonce is claimed
+    report = service().receive_response(vp_token, _known_id(state))
     if report.verified:
         return jsonify({})
     resp = jsonify({"error": "invalid_request", "error_description": report.summary("en"), "report": report.to_json()})
@@ -68,7 +80,7 @@ def direct_post() -> Response:
 
 @bp.get("/requests/<request_id>/status")
 def request_status(request_id: str) -> Response:
-    return jsonify(service().request_status(request_id, request.args.get("token", "")))
+    return jsonify(service().request_status(_known_id(request_id), request.args.get("token", "")))
 
 
 def _b64(data: bytes) -> str:
