@@ -1,7 +1,9 @@
 """The split-view memory in the verifier's database: the newest registry checkpoint seen per log.
 
 `agents.receipts.CheckpointMemory.observe` decides (same size: same root; a different size: a
-consistency proof); this class only says where the memory lives. Every gunicorn worker shares the
+consistency proof); this class only says where the memory lives. It is fed by the verifier's
+`agents.receipts.RegistryView` with the registry's latest checkpoint only (never a credential's), so
+every proof it asks for is between two sizes the verifier chose. Every gunicorn worker shares the
 one row per log and it survives restarts, so a registry showing one history to this verifier today
 and another tomorrow (or one to each worker) is caught. Writes are compare-and-swap against what
 `observe` read, so two workers racing cannot overwrite each other: the loser observes again.
