@@ -139,7 +139,7 @@ def _gzip(data: bytes) -> bytes:
 
 
 def _purpose(purpose: str) -> str:
-    if purpose not in PURPOSES:
+    if not isinstance(purpose, str) or purpose not in PURPOSES:  # a list or object is unhashable: was a 500
         raise InvalidInput(
             f"statusPurpose must be one of {sorted(PURPOSES)}", message_ko="statusPurpose 값이 잘못되었습니다"
         )
@@ -226,7 +226,7 @@ def parse_entry(entry: Mapping[str, Any]) -> tuple[str, int, str]:
             "statusListIndex must be a decimal string",
             message_ko="statusListIndex는 십진수 문자열이어야 합니다",
         )
-    if purpose not in PURPOSES:
+    if not isinstance(purpose, str) or purpose not in PURPOSES:  # a list or object is unhashable: was a 500
         raise InvalidCredential(
             "statusPurpose is not recognised", message_ko="statusPurpose 값을 알 수 없습니다"
         )
