@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # keep the terminal to one line per role
     export_base_urls(list(ROLES))
     Path(DEFAULT_DATA_DIR).mkdir(parents=True, exist_ok=True)
+    demo.prepare(Path(DEFAULT_DATA_DIR))  # dev: the registry API token the city's demo seed uses
 
     running: list[Running] = []
     for role in roles:

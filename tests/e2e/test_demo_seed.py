@@ -1,10 +1,14 @@
-"""`make run`'s demo data: the registry seeds a demo department and a sample certificate (idempotent),
-and the verifier offers that sample, which verifies as valid end to end over HTTP."""
+"""`make run`'s demo data: the registry accredits a demo department; the city's issuing side (workcred.demo)
+creates its key in its own key store, publishes its DID document and status lists and logs a sample
+certificate over the registry's HTTP API with a bearer token (idempotent); the verifier offers that
+sample, which verifies as valid end to end over HTTP."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +19,16 @@ import pytest
 from flask import Flask
 
 from agents import certificate
+from agents.errors import RegistryError
 from agents.keys import Ed25519KeyPair
+from agents.keystore import open_keystore
 from registry import demo as registry_demo
 from tests.helpers_city import serve
 from web.config import RoleConfig
 from workcred import demo
 
 REGISTRY_KEY = Ed25519KeyPair.from_seed(b"\x61" * 32)
+TOKEN = "demo-seed-token"
 
 
 @dataclass
@@ -44,8 +51,9 @@ def roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Roles]:
     from registry.app import create_app as registry_app
     from verifier.app import create_app as verifier_app
 
-    monkeypatch.setenv("WORKCRED_KEYSTORE_DIR", str(tmp_path / "keystore"))
+    monkeypatch.delenv("WORKCRED_KEYSTORE_DIR", raising=False)  # the issuing side's: <data dir>/keystore
     monkeypatch.delenv("WORKCRED_KEYSTORE_SECRET", raising=False)
+    monkeypatch.setenv("WORKCRED_REGISTRY_API_TOKEN", TOKEN)
     rbox: dict[str, Any] = {}
     vbox: dict[str, Any] = {}
     rserver, rurl = _bound(rbox)
@@ -53,7 +61,7 @@ def roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Roles]:
     monkeypatch.setenv("WORKCRED_VERIFIER_BASE_URL", vurl)  # where the sample's QR link points
     rbox["app"] = registry_app(RoleConfig(
         "registry", base_url=rurl, database_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}", secret_key="t", dev=True,
-        extra={"key": REGISTRY_KEY.secret_multibase, "background": "0"},
+        extra={"key": REGISTRY_KEY.secret_multibase, "background": "0", "api_tokens": TOKEN},
     ))  # fmt: skip
     vbox["app"] = verifier_app(RoleConfig(
         "verifier", base_url=vurl, database_url=f"sqlite:///{tmp_path / 'verifier.sqlite3'}", secret_key="t", dev=True,
@@ -75,17 +83,27 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
+def _seed(roles: Roles) -> demo.Sample:
+    """What `demo.seed_all` does for these two roles: the registry's seed, then the city's."""
+    with roles.registry.app_context():
+        registry_demo.seed_demo(roles.registry)
+    return demo.seed_city_for(roles.registry, roles.data)
+
+
 def test_seed_is_idempotent_and_the_sample_verifies(roles: Roles) -> None:
     with roles.registry.app_context():
-        first = registry_demo.seed(roles.registry, roles.data)
+        registry_demo.seed_demo(roles.registry)
+    assert not (roles.data / "keystore").exists()  # the registry's part holds no department key
+    first = demo.seed_city_for(roles.registry, roles.data)
+    assert demo.DEPARTMENT in open_keystore(roles.data / "keystore", dev=True).names()  # the issuing side's
     pdf = first.pdf.read_bytes()
-    with roles.registry.app_context():
-        again = registry_demo.seed(roles.registry, roles.data)  # a second run changes nothing
+    again = _seed(roles)  # a second run changes nothing
     assert again.pdf.read_bytes() == pdf
     with httpx.Client(base_url=roles.registry_url, trust_env=False, timeout=10) as http:
         issuers = http.get("/trust-list").json()["issuers"]
-        assert [i["department"] for i in issuers] == [registry_demo.DEPARTMENT]
-        assert http.get(f"/issuers/{registry_demo.DEPARTMENT}/did.json").status_code == 200
+        assert [i["department"] for i in issuers] == [demo.DEPARTMENT]
+        assert http.get(f"/issuers/{demo.DEPARTMENT}/did.json").status_code == 200
+        assert [x["id"] for x in http.get(f"/status/{demo.DEPARTMENT}").json()["lists"]] == [demo.REVOCATION, demo.SUSPENSION]
     vp, receipts = certificate.extract_from_pdf(pdf)
     assert list(receipts) == [vp["verifiableCredential"][0]["id"]]
 
@@ -102,7 +120,7 @@ def test_seed_is_idempotent_and_the_sample_verifies(roles: Roles) -> None:
         # the one-click button and the QR link (the sample's published presentation) give the same
         assert 'data-verdict="valid"' in http.post("/sample", data={"csrf_token": _csrf(home.text)}).text
         assert set(certificate.embedded_files(pdf)) == {certificate.PRESENTATION_FILE, certificate.RECEIPTS_FILE}
-        link = roles.verifier_url + registry_demo.SAMPLE_LINK_PATH
+        link = roles.verifier_url + demo.SAMPLE_LINK_PATH
         assert json.loads(http.get(link).content)["verifiablePresentation"] == vp
         assert 'data-verdict="valid"' in http.post("/scan", data={"qr": link, "csrf_token": _csrf(home.text)}).text
         assert http.get("/sample/certificate.pdf?lang=en").content == first.pdf_en.read_bytes()
@@ -118,13 +136,43 @@ def test_no_sample_no_offer_and_seeding_survives_a_missing_role(roles: Roles, tm
     assert errors == []
 
 
-def test_seed_all_runs_the_registry_seed_once(roles: Roles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry_demo, "DEFAULT_DATA_DIR", roles.data)
+def test_seed_all_runs_the_registry_seed_then_the_city_once(roles: Roles, tmp_path: Path) -> None:
     errors: list[str] = []
     apps = [("registry", "registry", roles.registry), ("verifier", "verifier", roles.verifier)]
-    demo.seed_all(apps, tmp_path / "stamps", errors.append)
+    demo.seed_all(apps, roles.data, errors.append)
     assert errors == []
-    assert (tmp_path / "stamps" / "demo-registry.done").exists()
+    assert (roles.data / "demo-registry.done").exists() and (roles.data / demo.CITY_STAMP).exists()
     assert (roles.data / "demo" / "sample-certificate.pdf").exists()
     with httpx.Client(base_url=roles.verifier_url, trust_env=False, timeout=10) as http:
         assert "샘플 증명서로 확인해 보기" in http.get("/").text
+
+
+def test_the_city_seed_needs_the_registry_token(roles: Roles, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKCRED_REGISTRY_API_TOKEN", "wrong")
+    with pytest.raises(RegistryError, match="401"):
+        demo.seed_city_for(roles.registry, roles.data)
+    errors: list[str] = []
+    demo.seed_all([("registry", "registry", roles.registry)], roles.data, errors.append)
+    assert len(errors) == 1 and errors[0].startswith("city: demo data not seeded (RegistryError")
+    assert not (roles.data / demo.CITY_STAMP).exists()  # retried on the next start
+
+
+def test_prepare_shares_one_generated_dev_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKCRED_DEV", "1")
+    monkeypatch.delenv("WORKCRED_REGISTRY_API_TOKEN", raising=False)
+    monkeypatch.setenv("WORKCRED_REGISTRY_API_TOKENS", "ops-token")
+    demo.prepare(tmp_path)
+    token = os.environ["WORKCRED_REGISTRY_API_TOKEN"]
+    assert len(token) >= 40 and os.environ["WORKCRED_REGISTRY_API_TOKENS"] == f"ops-token,{token}"
+    saved = tmp_path / demo.TOKEN_FILE
+    assert saved.read_text().strip() == token and stat.S_IMODE(saved.stat().st_mode) == 0o600
+    # the next start reuses it (the registry and the seed agree across restarts)
+    monkeypatch.delenv("WORKCRED_REGISTRY_API_TOKEN")
+    monkeypatch.setenv("WORKCRED_REGISTRY_API_TOKENS", "")
+    demo.prepare(tmp_path)
+    assert os.environ["WORKCRED_REGISTRY_API_TOKEN"] == token and os.environ["WORKCRED_REGISTRY_API_TOKENS"] == token
+    # outside development no token is made up
+    monkeypatch.setenv("WORKCRED_DEV", "0")
+    monkeypatch.delenv("WORKCRED_REGISTRY_API_TOKEN")
+    demo.prepare(tmp_path / "prod")
+    assert "WORKCRED_REGISTRY_API_TOKEN" not in os.environ and not (tmp_path / "prod").exists()
