@@ -24,7 +24,7 @@ import httpx
 import pytest
 import rfc8785
 
-from agents import acapy, multibase, verify
+from agents import acapy, contract, multibase, verify
 from agents import dataintegrity as di
 from agents.did import Resolver
 from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
@@ -292,6 +292,39 @@ def test_city_proof_alone_acapy_accepts(client: acapy.AcapyClient, parties: tupl
     _, city = parties
     signed = di.sign(_contract(city.public.did_key), city, cryptosuite=di.JCS)
     assert client.di_verify(signed).verified
+
+
+def test_acapy_verifies_the_issued_evidence_form_contract_and_rejects_altered_evidence(
+    client: acapy.AcapyClient, parties: tuple[Ed25519KeyPair, Ed25519KeyPair]
+) -> None:
+    """What the issuer really produces (agents.contract.countersign): the worker's acceptance inside
+    `evidence`, one eddsa-jcs-2022 city proof over all of it, by a did:key issuer. ACA-Py verifies it;
+    an acceptance altered after the city signed is refused there and here."""
+    worker, city = parties
+    draft = _contract(city.public.did_key, worker.public.did_key)
+    acceptance = contract.accept_contract(draft, worker)
+    issued = contract.countersign(draft, acceptance, city)
+    assert issued["evidence"][0]["acceptanceProof"]["proofPurpose"] == "authentication"
+    proof = issued["proof"]
+    assert proof["cryptosuite"] == di.JCS and proof["verificationMethod"].startswith(city.public.did_key)
+    report = _ours(issued)
+    assert report.verified, _failed(report)
+    result = client.di_verify(issued)
+    assert result.verified, result.problems()
+    assert [p["verified"] for p in result.proofs] == [True]
+
+    altered = copy.deepcopy(issued)
+    altered["evidence"][0]["acceptedAt"] = "2020-01-01T00:00:00Z"  # the worker "accepted" years earlier
+    result = client.di_verify(altered)
+    assert not result.verified and result.status == 400
+    assert any(p.endswith("Invalid signature.") for p in result.problems()), result.problems()
+    assert not _ours(altered).verified
+    # the worker's acceptance of another contract swapped in: the city's proof covers evidence too
+    other = contract.accept_contract(_contract(city.public.did_key, worker.public.did_key), worker)
+    swapped = copy.deepcopy(issued)
+    swapped["evidence"] = [other]
+    assert not client.di_verify(swapped).verified
+    assert not _ours(swapped).verified
 
 
 # --- VCDM 1.1, Ed25519Signature2020 ---------------------------------------------------------------------
