@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import rfc8785
 
 from .errors import InvalidCredential
 
+_FAST = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _fast_path_ok(value: Any) -> bool:
+    """True when json.dumps gives exactly the JCS bytes: only BMP keys, safe integers, plain floats.
+
+    JCS sorts keys by UTF-16 code units (Python: by code points; equal for BMP-only keys) and
+    writes numbers the ECMAScript way (Python's float repr differs, e.g. 1.0 and 1e+21); strings
+    are escaped alike (\\b \\t \\n \\f \\r, other C0 as lower-case \\u00xx, nothing else).
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if not isinstance(k, str) or (k and max(k) > "\uffff"):
+                    return False
+                stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, bool) or node is None or isinstance(node, str):
+            continue
+        elif isinstance(node, int):
+            if abs(node) > 2**53 - 1:
+                return False
+        elif isinstance(node, float):
+            # both print the shortest round-trip digits in plain notation here; 2.0 would be "2" in JCS
+            if node.is_integer() or not 1e-4 <= abs(node) < 1e16:
+                return False
+        else:
+            return False
+    return True
+
 
 def canonicalize(obj: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    if _fast_path_ok(obj):
+        return _FAST.encode(obj).encode("utf-8")
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
