@@ -37,6 +37,7 @@ class Limits:
     max_members: int = 20_000  # object members + array items, all levels
     max_string: int = 64 * 1024
     max_blank_nodes: int = 512
+    max_blank_node_refs: int = 256  # "_:" identifiers written in the JSON; credentials use none
     max_ndegree_calls: int = 2_000  # Hash N-Degree Quads invocations (RDFC-1.0 §4.8)
     max_ndegree_group: int = 6  # blank nodes sharing one related hash: 6! permutations at most
 
@@ -295,8 +296,28 @@ class _BoundedRdfc(URDNA2015):  # type: ignore[misc]
         return related
 
 
+def _check_blank_node_refs(document: Any, limits: Limits) -> None:
+    """Refuse a web of explicit blank-node references before JSON-LD spends any time on it."""
+    refs = 0
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and node.startswith("_:"):
+            refs += 1
+            if refs > limits.max_blank_node_refs:
+                raise ResourceLimit(
+                    f"the document names blank nodes more than {limits.max_blank_node_refs} times",
+                    message_ko=f"빈 노드 참조가 너무 많습니다 (최대 {limits.max_blank_node_refs}개)",
+                )
+
+
 def to_dataset(document: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """JSON-LD to an RDF dataset (pyld form), with the dropped-property and blank-node checks."""
+    _check_blank_node_refs(document, limits)
     proc, dropped = _strict_processor()
     dataset = _jsonld_call(lambda: proc.to_rdf(document, _options()))
     _raise_dropped(dropped)

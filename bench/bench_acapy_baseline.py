@@ -75,7 +75,9 @@ def evidence_contract(
     """The 25-field contract as workcred issues it (agents/contract.py): the worker's acceptance proof
     (did:key, `authentication`) as `evidence`, under the city's single `assertionMethod` proof.
 
-    One proof in `proof`, so ACA-Py verifies it as it is; our verifier checks both signatures.
+    One proof in `proof`, so ACA-Py verifies it as it is; our verifier checks both signatures. The
+    worker's acceptance uses the wallet's default suite (eddsa-jcs-2022, `accept_contract`'s default),
+    the city's proof the suite under test.
     """
     doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     doc.pop("proof", None)
@@ -83,7 +85,7 @@ def evidence_contract(
     doc["issuer"] = city.public.did_key
     doc["id"] = credential_id or f"urn:uuid:{uuid.uuid4()}"
     doc["credentialSubject"]["id"] = worker.public.did_key
-    acceptance = contract.accept_contract(doc, worker, cryptosuite=suite)
+    acceptance = contract.accept_contract(doc, worker)
     return contract.countersign(doc, acceptance, city, cryptosuite=suite)
 
 

@@ -128,9 +128,15 @@ def _clique(n: int) -> dict[str, Any]:
 def test_blank_node_clique_of_60_is_refused_fast() -> None:
     doc = _clique(60)
     started = time.perf_counter()
-    with pytest.raises(ResourceLimit, match="indistinguishable blank nodes|work budget"):
+    with pytest.raises(ResourceLimit, match="names blank nodes more than 256 times"):
         loader.canonize(doc)
     assert time.perf_counter() - started < 1.0
+
+
+def test_blank_node_clique_past_the_reference_cap_meets_the_work_budget() -> None:
+    """The second line of defence: RDFC-1.0's N-degree step is bounded even when references are allowed."""
+    with pytest.raises(ResourceLimit, match="indistinguishable blank nodes|work budget"):
+        loader.canonize(_clique(60), loader.Limits(max_blank_node_refs=10_000))
 
 
 def test_blank_node_clique_in_a_signed_credential_is_unusable_input() -> None:
