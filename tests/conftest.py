@@ -1,4 +1,10 @@
-"""Shared fixtures: database URLs for SQLite and PostgreSQL, paths to the shared vectors."""
+"""Shared fixtures: database URLs for SQLite and PostgreSQL, paths to the shared vectors, and
+`require(flag, reason)` for tests whose tool may be missing.
+
+A missing tool skips its tests (the skip says why) unless its WORKCRED_REQUIRE_<TOOL>=1 flag is set,
+as CI sets them: then the tests fail. Flags: WORKCRED_REQUIRE_PG, _ANVIL, _ACAPY, _BROWSER (also
+implied by CI=true, see tests/e2e/conftest.py), _DIDKIT.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,6 +40,18 @@ def _pg_available() -> str | None:
 
 
 _PG_REASON = _pg_available()
+
+
+def required(flag: str) -> bool:
+    """True when WORKCRED_REQUIRE_<flag> is set: a missing tool is then a failure, not a skip."""
+    return os.environ.get(f"WORKCRED_REQUIRE_{flag}", "0").lower() in ("1", "true", "yes")
+
+
+def require(flag: str, reason: str) -> NoReturn:
+    """A tool is missing: fail when WORKCRED_REQUIRE_<flag> is set, else skip; either way say why."""
+    if required(flag):
+        pytest.fail(f"WORKCRED_REQUIRE_{flag}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def vectors_dir() -> Path:

@@ -1,7 +1,7 @@
 """Browser fixtures: role apps served on free ports in threads, and Debian's Chromium through Playwright.
 
 Browsers are never downloaded: Playwright drives /usr/bin/chromium. Without it the `browser` tests
-skip (and fail under CI=true, where .ci/run installs it).
+skip (and fail under WORKCRED_REQUIRE_BROWSER=1 or CI=true, where .ci/run installs it).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+
+from tests.conftest import require
 
 CHROMIUM = Path(os.environ.get("WORKCRED_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -31,10 +33,11 @@ SCREENSHOTS = Path(os.environ.get("WORKCRED_SCREENSHOTS", "/tmp/workcred-e2e"))
 
 
 def _require(condition: bool, reason: str) -> None:
+    """Skip without Chromium (or axe-core); fail instead under WORKCRED_REQUIRE_BROWSER=1 or CI=true."""
     if not condition:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        require("BROWSER", reason)
 
 
 @pytest.fixture(scope="session")

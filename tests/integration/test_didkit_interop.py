@@ -20,12 +20,18 @@ from agents import verify
 from agents.did import Resolver
 from agents.keys import Ed25519KeyPair
 from tests import didkit_runner
+from tests.conftest import require
 
 pytestmark = pytest.mark.didkit
 
 _REASON = didkit_runner.available()
-if _REASON:
-    pytestmark = [pytest.mark.didkit, pytest.mark.skip(reason=_REASON)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _didkit_runs() -> None:
+    """Without didkit these tests skip, or fail under WORKCRED_REQUIRE_DIDKIT=1."""
+    if _REASON:
+        require("DIDKIT", _REASON)
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VOCAB = {"@vocab": "https://w3id.org/workcred#"}
