@@ -243,6 +243,12 @@ def _jsonld_call(fn: Callable[[], Any]) -> Any:
         ) from None
     except RecursionError:
         raise ResourceLimit("the document is too complex", message_ko="문서가 너무 복잡합니다") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        # pyld lets some malformed input escape as plain exceptions (e.g. `"@base": ""` -> ValueError);
+        # at this boundary they mean one thing: the document is not usable JSON-LD
+        raise InvalidCredential(
+            f"the document is not valid JSON-LD ({type(e).__name__})", message_ko="문서가 올바른 JSON-LD가 아닙니다"
+        ) from None
 
 
 def _jsonld_message(e: Exception) -> str:

@@ -60,3 +60,18 @@ def test_cli_exit_2_on_unusable_input(tmp_path, body: str) -> None:
     out = subprocess.run([sys.executable, "-m", "workcred", "verify", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and out.stderr.startswith("workcred: ")
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"@base": ""},
+        {"@base": "", "@vocab": "x"},
+        {"@vocab": 5},
+        {"@base": "relative/path"},
+    ],
+)
+def test_malformed_inline_contexts_are_invalid_credentials(context: dict) -> None:
+    doc = {"@context": ["https://www.w3.org/ns/credentials/v2", context], "id": "x", "type": ["VerifiableCredential"], "credentialSubject": {"id": "rel"}}
+    with pytest.raises(InvalidCredential):
+        loader.canonize(doc)
