@@ -39,7 +39,7 @@ from web.i18n import current_lang, load_catalogs, translate
 from . import intake
 
 HERE = Path(__file__).parent
-# the sample's file names, as registry/demo.py writes them (the roles share only the data directory)
+# the sample's file names, as workcred/demo.py writes them (the roles share only the data directory)
 SAMPLE_DIR = "demo"
 SAMPLE_PDF, SAMPLE_PDF_EN, SAMPLE_JSON = "sample-certificate.pdf", "sample-certificate.en.pdf", "sample-presentation.json"
 SAMPLE_LINK_PATH = "/sample/presentation.json"
@@ -96,7 +96,7 @@ def _setup(state: Any) -> None:
 
 
 def _sample_dir(app: Flask) -> Path | None:
-    """Where `make run` put the demo certificate (registry/demo.py), in development only.
+    """Where `make run` put the demo certificate (workcred/demo.py), in development only.
 
     WORKCRED_VERIFIER_DEMO_DIR, default `$WORKCRED_DATA_DIR/demo`; never used by a production verifier.
     """
