@@ -18,7 +18,6 @@ docs/acapy.md); our verifier still accepts that form too.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -32,8 +31,8 @@ ACCEPTANCE_TYPE = "ContractAcceptance"
 
 
 def draft_of(contract: Mapping[str, Any]) -> dict[str, Any]:
-    """The document the worker signs: the contract without `proof` and `evidence`."""
-    return {k: copy.deepcopy(v) for k, v in contract.items() if k not in ("proof", "evidence")}
+    """The document the worker signs: the contract without `proof` and `evidence` (a shallow copy)."""
+    return {k: v for k, v in contract.items() if k not in ("proof", "evidence")}
 
 
 def accept_contract(

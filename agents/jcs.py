@@ -20,26 +20,28 @@ def _fast_path_ok(value: Any) -> bool:
     are escaped alike (\\b \\t \\n \\f \\r, other C0 as lower-case \\u00xx, nothing else).
     """
     stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if not isinstance(k, str) or (k and max(k) > "\uffff"):
-                    return False
-                stack.append(v)
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, bool) or node is None or isinstance(node, str):
+        node = pop()
+        t = type(node)
+        if t is str or t is bool or node is None:
             continue
-        elif isinstance(node, int):
-            if abs(node) > 2**53 - 1:
+        if t is dict:
+            for k, v in node.items():
+                if type(k) is not str or (k and max(k) > "\uffff"):
+                    return False
+                push(v)
+        elif t is list:
+            extend(node)
+        elif t is int:
+            if not -(2**53) < node < 2**53:
                 return False
-        elif isinstance(node, float):
+        elif t is float:
             # both print the shortest round-trip digits in plain notation here; 2.0 would be "2" in JCS
             if node.is_integer() or not 1e-4 <= abs(node) < 1e16:
                 return False
         else:
-            return False
+            return False  # subclasses, tuples, anything else: the reference implementation decides
     return True
 
 
