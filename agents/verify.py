@@ -306,6 +306,14 @@ def _resolver_fn(resolve: Any) -> di.KeyResolver:
     return resolve  # type: ignore[no-any-return]
 
 
+def _bounded(document: Any) -> Any:
+    """Untrusted input within the loader's limits: parsed from bytes or text, or checked as given."""
+    if isinstance(document, bytes | str):
+        return loader.parse_json(document)
+    loader.check_bounds(document)
+    return document
+
+
 def check_credential(
     document: Any,
     *,
@@ -316,10 +324,7 @@ def check_credential(
 ) -> Report:
     """Run every check and return the report (never raises for a bad credential, only for bad input)."""
     when = _now(at)
-    if isinstance(document, bytes | str):
-        document = loader.parse_json(document)
-    else:
-        loader.check_bounds(document)
+    document = _bounded(document)
     c = Credential.parse(document)
     resolver = _resolver_fn(resolve)
     outcomes = tuple(di.verify_proofs(c.raw, resolver))
@@ -380,10 +385,7 @@ def check_presentation(
 ) -> Report:
     """Check the holder's proof, replay protection, holder binding, then every credential inside."""
     when = _now(at)
-    if isinstance(document, bytes | str):
-        document = loader.parse_json(document)
-    else:
-        loader.check_bounds(document)
+    document = _bounded(document)
     if not isinstance(document, dict) or VP_TYPE not in _as_list(document.get("type")):
         raise InvalidCredential("not a VerifiablePresentation", message_ko="VerifiablePresentation이 아닙니다")
     ctx = _as_list(document.get("@context"))
