@@ -10,7 +10,8 @@ from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
 #: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
-DEV_DEPARTMENTS = "jobs:일자리정책과|Job Policy Division"
+# the department `make run` seeds (workcred/demo.py), so the page and the trust list agree
+DEV_DEPARTMENTS = "demo-jobs:서울특별시 일자리정책과(시연용)|Job Policy Division, Seoul (demo)"
 
 
 @dataclass(frozen=True)
