@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import multibase
@@ -89,6 +90,11 @@ def parse_did(did: object) -> tuple[str, str]:
     """Check DID syntax and return (method, method-specific id); raise `ResolutionError` if malformed."""
     if not isinstance(did, str) or not did:
         raise _err("empty DID", "DID가 비어 있습니다")
+    return _parse_did(did)
+
+
+@lru_cache(maxsize=4096)  # a verifier sees the same few issuer DIDs again and again; errors are not cached
+def _parse_did(did: str) -> tuple[str, str]:
     if len(did) > MAX_DID_LENGTH:
         raise _err(
             f"DID longer than {MAX_DID_LENGTH} characters",

@@ -108,3 +108,10 @@ class Conflict(Error):
 class Unauthorized(Error):
     code = "unauthorized"
     http_status = 401
+
+
+class Unavailable(Error):
+    """A dependency the answer needs (a database, a peer) is down: try again later."""
+
+    code = "unavailable"
+    http_status = 503

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pyld import jsonld
 from pyld.canon import URDNA2015
 
@@ -118,6 +119,17 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
         )
     decoded_from_str = isinstance(raw, str)
     if isinstance(raw, bytes):
+        # orjson reads the same values as json.loads in a third of the time, except integers past
+        # 64 bits, which it turns into floats: a document with any float, and anything orjson
+        # refuses, takes the json.loads path below, which also says precisely what is wrong
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if not _check_bounds(value, limits, b"\\u" in raw or b"\x7f" in raw):
+                return value
+    if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -130,10 +142,45 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise InvalidCredential(
             f"the document is not valid JSON: {e}", message_ko="문서가 올바른 JSON이 아닙니다"
         ) from None
-    # raw control characters are refused by json.loads; decoded ones and lone surrogates can only
-    # come from \u escapes (or from a str that was never UTF-8), so the string scan is skipped otherwise
-    check_bounds(value, limits, scan_strings=decoded_from_str or "\\u" in raw)
+    # raw C0 controls are refused by json.loads, but a raw DEL is not; decoded controls and lone
+    # surrogates can only come from \u escapes (or from a str that was never UTF-8): skip the scan otherwise
+    check_bounds(value, limits, scan_strings=decoded_from_str or "\\u" in raw or "\x7f" in raw)
     return value
+
+
+class Checked:
+    """A JSON value that passed `check_bounds`: made only by `parse_checked`, so the verifier need not walk it twice.
+
+    `check_credential` and `check_presentation` take one and skip their own bounds check; anything else
+    they are given is checked again. Treat `value` as read-only.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any, token: object) -> None:
+        if token is not _CHECKED:
+            raise TypeError("Checked values come from loader.parse_checked")
+        self.value = value
+
+    def member(self, name: str) -> Checked | None:
+        """A member of a checked object, itself checked (it is part of the same walk); None if absent."""
+        if not isinstance(self.value, dict) or name not in self.value:
+            return None
+        return Checked(self.value[name], _CHECKED)
+
+    def without(self, name: str) -> Checked:
+        """A checked object less one member (a shallow copy: less of a checked document is still within bounds)."""
+        if not isinstance(self.value, dict):
+            raise TypeError("without() needs a JSON object")
+        return Checked({k: v for k, v in self.value.items() if k != name}, _CHECKED)
+
+
+_CHECKED = object()
+
+
+def parse_checked(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Checked:
+    """`parse_json`, with the result marked as bounds-checked."""
+    return Checked(parse_json(raw, limits), _CHECKED)
 
 
 def _too_deep(limits: Limits) -> ResourceLimit:
@@ -159,41 +206,90 @@ def _reject_constant(name: str) -> Any:
 
 
 def check_bounds(value: Any, limits: Limits = DEFAULT_LIMITS, *, scan_strings: bool = True) -> None:
-    """Refuse documents that are too deep, too wide, or carry control characters or lone surrogates."""
+    """Refuse documents that are too deep, too wide, or carry control characters or lone surrogates.
+
+    One pass per nesting level; the strings are gathered and scanned by one regular-expression search
+    (a call per string cost more than the rest of the walk).
+    """
+    _check_bounds(value, limits, scan_strings)
+
+
+def _check_bounds(value: Any, limits: Limits, scan_strings: bool) -> bool:
+    """`check_bounds`; True when the document holds a float."""
+    floats = False
     members = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    strings: list[str] = []
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        depth += 1
         if depth > limits.max_depth:
             raise _too_deep(limits)
-        if isinstance(node, dict):
-            members += len(node)
-            for k, v in node.items():
-                _check_string(k, limits, scan_strings)
-                stack.append((v, depth + 1))
-        elif isinstance(node, list):
-            members += len(node)
-            stack.extend((v, depth + 1) for v in node)
-        elif isinstance(node, str):
-            _check_string(node, limits, scan_strings)
-        elif isinstance(node, float) and not math.isfinite(node):  # NaN, or 1e999 read as infinity
-            raise InvalidCredential("NaN and infinite numbers are not allowed", message_ko="NaN이나 무한대 값은 쓸 수 없습니다")
-        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10**_MAX_INT_DIGITS:
-            raise InvalidCredential(f"a number has more than {_MAX_INT_DIGITS} digits", message_ko="숫자가 너무 깁니다")
+        below: list[Any] = []
+        for node in level:
+            t = type(node)
+            if t is str:
+                strings.append(node)
+            elif t is dict:
+                members += len(node)
+                strings.extend(node)
+                below.extend(node.values())
+            elif t is list:
+                members += len(node)
+                below.extend(node)
+            elif t is int:
+                if not -_INT_BOUND < node < _INT_BOUND:
+                    raise InvalidCredential(f"a number has more than {_MAX_INT_DIGITS} digits", message_ko="숫자가 너무 깁니다")
+            elif t is float:
+                floats = True
+                if not math.isfinite(node):  # NaN, or 1e999 read as infinity
+                    raise InvalidCredential("NaN and infinite numbers are not allowed", message_ko="NaN이나 무한대 값은 쓸 수 없습니다")
+            elif node is None or t is bool:
+                pass
+            else:
+                _check_other(node, strings, below)
         if members > limits.max_members:
             raise ResourceLimit(
                 f"the document has more than {limits.max_members} members",
                 message_ko=f"문서의 항목이 너무 많습니다 (최대 {limits.max_members}개)",
             )
+        level = below
+    _check_strings(strings, limits, scan_strings)
+    return floats
 
 
-def _check_string(s: str, limits: Limits, scan: bool = True) -> None:
-    if len(s) > limits.max_string:
+_INT_BOUND = 10**_MAX_INT_DIGITS
+
+
+def _check_other(node: Any, strings: list[str], below: list[Any]) -> None:
+    """Subclasses of the JSON types (built in code, not parsed) are walked like their base type."""
+    if isinstance(node, str):
+        strings.append(node)
+    elif isinstance(node, dict):
+        strings.extend(node)
+        below.extend(node.values())
+    elif isinstance(node, list | tuple):
+        below.extend(node)
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise InvalidCredential("NaN and infinite numbers are not allowed", message_ko="NaN이나 무한대 값은 쓸 수 없습니다")
+    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= _INT_BOUND:
+        raise InvalidCredential(f"a number has more than {_MAX_INT_DIGITS} digits", message_ko="숫자가 너무 깁니다")
+
+
+def _check_strings(strings: list[str], limits: Limits, scan: bool) -> None:
+    if not strings:
+        return
+    try:
+        joined = "\n".join(strings)  # also refuses a key that is not a string (a dict built in code)
+    except TypeError:
+        raise InvalidCredential("object keys must be strings", message_ko="객체의 키는 문자열이어야 합니다") from None
+    if max(map(len, strings)) > limits.max_string:
         raise ResourceLimit(
             f"a string is longer than {limits.max_string} characters",
             message_ko=f"문자열이 너무 깁니다 (최대 {limits.max_string}자)",
         )
-    if scan and _BAD_CHARS.search(s):
+    # joined with a newline (allowed), so a pair of surrogates split across two strings still shows as lone
+    if scan and _BAD_CHARS.search(joined):
         raise InvalidCredential(
             "the document contains control characters or unpaired surrogates",
             message_ko="문서에 허용되지 않는 문자(제어 문자 등)가 있습니다",

@@ -25,17 +25,22 @@ def b58encode(data: bytes) -> str:
     return "1" * pad + "".join(reversed(out))
 
 
+_B58_DIGITS = bytes(_B58_INDEX.get(chr(i), 0xFF) for i in range(256))
+
+
 def b58decode(text: str) -> bytes:
     if len(text) > 512:
         raise InvalidInput("base58 value too long", message_ko="base58 값이 너무 깁니다")
+    try:
+        digits = text.encode("ascii").translate(_B58_DIGITS)
+    except UnicodeEncodeError:
+        digits = b"\xff"
+    if 0xFF in digits:
+        bad = next((c for c in text if c not in _B58_INDEX), "?")
+        raise InvalidInput(f"invalid base58 character {bad!r}", message_ko="base58 값에 허용되지 않는 문자가 있습니다")
     n = 0
-    for c in text:
-        try:
-            n = n * 58 + _B58_INDEX[c]
-        except KeyError:
-            raise InvalidInput(
-                f"invalid base58 character {c!r}", message_ko="base58 값에 허용되지 않는 문자가 있습니다"
-            ) from None
+    for d in digits:
+        n = n * 58 + d
     pad = len(text) - len(text.lstrip("1"))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
     return b"\0" * pad + body

@@ -218,8 +218,8 @@ def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) 
         elif not isinstance(ctx, dict):
             return failed("context", *T_CONTEXT, "@context 형식이 잘못되었습니다", "malformed @context", Verdict.MALFORMED)
     if any(o.type == di.ED25519_2020 or o.cryptosuite == di.RDFC for o in outcomes):
-        return passed("context", *T_CONTEXT, "모든 항목이 내장된 표준 정의(컨텍스트)로 해석되어 서명에 포함됩니다", "Every property is defined by a bundled context and covered by the signature")
-    return passed("context", *T_CONTEXT, "내장된 표준 정의(컨텍스트)만 사용합니다 (JCS 서명은 문서 전체를 덮습니다)", "Only bundled contexts (a JCS signature covers the JSON as it is)")
+        return _CONTEXT_EXPANDED
+    return _CONTEXT_BUNDLED
 
 
 def _validity_check(c: Credential, at: datetime) -> Check:
@@ -240,13 +240,21 @@ def _schema_check(c: Credential) -> Check:
     errors = schemas.schema_errors(c.raw)
     if errors:
         return failed("schema", *T_SCHEMA, "; ".join(errors[:5]), "; ".join(errors[:5]), Verdict.MALFORMED, errors=errors[:20])
-    if CONTRACT_TYPE in c.types:
-        return passed("schema", *T_SCHEMA, "근로기준법 제17조의 필수 기재사항을 모두 갖추었습니다", "all items the Labor Standards Act art. 17 requires are present")
-    return passed("schema", *T_SCHEMA, "경력 증명에 필요한 항목을 모두 갖추었습니다 (근로기준법 제39조)", "all items of a career record are present (Labor Standards Act art. 39)")
+    return _SCHEMA_CONTRACT if CONTRACT_TYPE in c.types else _SCHEMA_CAREER
+
+
+# the passing checks that say the same every time (a Check is immutable: one instance serves all reports)
+_WELL_FORMED_V2 = passed("well-formed", *T_WELLFORMED, "W3C 자격증명 형식입니다", "a W3C VCDM 2.0 credential")
+_WELL_FORMED_V1 = passed("well-formed", *T_WELLFORMED, "W3C 자격증명 형식입니다", "a W3C VCDM 1.1 credential")
+_CONTEXT_EXPANDED = passed("context", *T_CONTEXT, "모든 항목이 내장된 표준 정의(컨텍스트)로 해석되어 서명에 포함됩니다", "Every property is defined by a bundled context and covered by the signature")
+_CONTEXT_BUNDLED = passed("context", *T_CONTEXT, "내장된 표준 정의(컨텍스트)만 사용합니다 (JCS 서명은 문서 전체를 덮습니다)", "Only bundled contexts (a JCS signature covers the JSON as it is)")
+_ISSUER_OK = passed("issuer-signature", *T_ISSUER, "발급자 본인의 키로 서명되었습니다", "signed by the issuer's own assertion key")
+_SCHEMA_CONTRACT = passed("schema", *T_SCHEMA, "근로기준법 제17조의 필수 기재사항을 모두 갖추었습니다", "all items the Labor Standards Act art. 17 requires are present")
+_SCHEMA_CAREER = passed("schema", *T_SCHEMA, "경력 증명에 필요한 항목을 모두 갖추었습니다 (근로기준법 제39조)", "all items of a career record are present (Labor Standards Act art. 39)")
 
 
 def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime, resolve: di.KeyResolver) -> list[Check]:
-    checks = [passed("well-formed", *T_WELLFORMED, "W3C 자격증명 형식입니다", f"a W3C VCDM {'2.0' if c.version == 2 else '1.1'} credential")]
+    checks = [_WELL_FORMED_V2 if c.version == 2 else _WELL_FORMED_V1]
     checks.append(_context_check(c.raw, outcomes))
     checks.extend(proof_checks(outcomes, c.issuer))
     try:
@@ -257,7 +265,7 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
         checks.append(failed("proof-chain", *T_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
     issuer_ok = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
     if issuer_ok:
-        checks.append(passed("issuer-signature", *T_ISSUER, "발급자 본인의 키로 서명되었습니다", "signed by the issuer's own assertion key"))
+        checks.append(_ISSUER_OK)
     else:
         checks.append(failed("issuer-signature", *T_ISSUER, f"발급자({c.issuer}) 본인의 키로 된 유효한 서명(assertionMethod)이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}", Verdict.INVALID))
     if CONTRACT_TYPE in c.types:
@@ -307,7 +315,10 @@ def _resolver_fn(resolve: Any) -> di.KeyResolver:
 
 
 def _bounded(document: Any) -> Any:
-    """Untrusted input within the loader's limits: parsed from bytes or text, or checked as given."""
+    """Untrusted input within the loader's limits: parsed from bytes or text, or checked as given
+    (a `loader.Checked` value was checked when it was parsed)."""
+    if isinstance(document, loader.Checked):
+        return document.value
     if isinstance(document, bytes | str):
         return loader.parse_json(document)
     loader.check_bounds(document)
@@ -323,8 +334,19 @@ def check_credential(
     options: Mapping[str, Any] | None = None,
 ) -> Report:
     """Run every check and return the report (never raises for a bad credential, only for bad input)."""
+    return _check_credential(_bounded(document), resolve=resolve, at=at, policy=policy, options=options)
+
+
+def _check_credential(
+    document: Any,
+    *,
+    resolve: Any,
+    at: datetime | None,
+    policy: Policy | None,
+    options: Mapping[str, Any] | None,
+) -> Report:
+    """`check_credential` on a document already within bounds (parsed by the loader, or part of a checked presentation)."""
     when = _now(at)
-    document = _bounded(document)
     c = Credential.parse(document)
     resolver = _resolver_fn(resolve)
     outcomes = tuple(di.verify_proofs(c.raw, resolver))
@@ -431,7 +453,7 @@ def check_presentation(
     reports = []
     for v in vcs:
         try:
-            reports.append(check_credential(v, resolve=resolver, at=when, policy=policy, options=options))
+            reports.append(_check_credential(v, resolve=resolver, at=when, policy=policy, options=options))
         except Error as e:
             reports.append(Report("credential", (failed("well-formed", *T_WELLFORMED, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), {"id": v.get("id") if isinstance(v.get("id"), str) else None}, checked_at=when.isoformat()))
     return Report("presentation", tuple(checks), {"id": document.get("id") if isinstance(document.get("id"), str) else None, "holder": holder}, tuple(reports), when.isoformat())

@@ -35,6 +35,21 @@ def session_cookie_name(config: RoleConfig) -> str:
     return name if config.dev else "__Host-" + name
 
 
+def security_headers(config: RoleConfig) -> list[tuple[str, str]]:
+    """The headers every answer carries (the Flask apps and the verifier's ASGI fast path alike)."""
+    out = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", CSP),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"),
+    ]
+    if not config.dev:
+        out.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return out
+
+
 def base_app(name: str, config: RoleConfig) -> Flask:
     """A Flask app with the house defaults.
 
@@ -68,16 +83,12 @@ def base_app(name: str, config: RoleConfig) -> Flask:
     problems.install(app)
     app.jinja_env.globals.update(config=config)
 
+    headers = security_headers(config)
+
     @app.after_request
     def _security_headers(resp: Response) -> Response:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        resp.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()")
-        if not config.dev:
-            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in headers:
+            resp.headers.setdefault(name, value)
         if not (request.endpoint or "").endswith("static"):
             # pages and API answers may carry personal data: no shared or back-button caches
             resp.headers.setdefault("Cache-Control", "no-store")

@@ -39,3 +39,21 @@ def test_plain_range_floats_print_alike() -> None:
     values += [1e-4, 0.1, 0.30000000000000004, 9999999999999998.0 + 0.5, 123.456, 1.5]
     for v in values:
         assert jcs.canonicalize({"v": v}) == rfc8785.dumps({"v": v}), v
+
+
+def test_every_escape_alike() -> None:
+    """orjson (the fast path) escapes what JCS escapes: C0 controls, quote, backslash; DEL, U+2028 and the rest as they are."""
+    chars = [chr(c) for c in range(0x00, 0x80)] + ["\u0080", "\u00ad", "\u2028", "\u2029", "\ufeff", "\uffff", "한"]
+    for ch in chars:
+        value = {ch: ch, "k" + ch: ["x" + ch + "y"]}
+        assert jcs.canonicalize(value) == rfc8785.dumps(value), repr(ch)
+
+
+def test_lone_surrogates_go_to_the_reference() -> None:
+    import pytest
+
+    from agents.errors import InvalidCredential
+
+    # not encodable as UTF-8: neither path may emit bytes for it
+    with pytest.raises((InvalidCredential, UnicodeEncodeError)):
+        jcs.canonicalize({"a": "\ud800"})

@@ -1,0 +1,139 @@
+"""The verifier as an ASGI app, the way production serves it:
+
+    gunicorn -w 2 -k uvicorn_worker.UvicornWorker 'verifier.asgi:create_asgi_app()'
+
+The two VC-API verification routes (`POST /credentials/verify`, `POST /presentations/verify`) are
+answered here, without Flask's request machinery: that machinery cost more than the verification
+itself (BENCHMARKS.md). They run the very code the Flask routes run (`verifier.api.answer`), so both
+answer alike, byte for byte. Everything else (the employer's pages, OpenID4VP, the OpenAPI document,
+and any request that is not a plain verification: a query string, a body over the cap, unusable input
+that needs a problem-details answer) goes to the Flask app through a2wsgi, in a thread pool.
+
+A verification is CPU work of a few milliseconds at most (the loader's limits bound it), so the core
+profile runs it on the worker's event loop, one at a time per worker like a sync worker. The city
+profile may have to fetch (status lists, the trust list, checkpoints), so it runs in a thread instead
+and never stalls the loop on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from flask import Flask
+
+from web.config import RoleConfig
+from web.factory import MAX_BODY_BYTES, security_headers
+
+from .api import ROUTES, answer
+from .app import create_app
+from .service import VerifierService
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: threads for Flask's routes (pages, OpenID4VP) per worker
+WSGI_THREADS = 8
+
+
+class VerifierASGI:
+    """The ASGI application: the VC-API fast path, and the Flask app for everything else."""
+
+    def __init__(self, flask_app: Flask, *, wsgi_threads: int = WSGI_THREADS) -> None:
+        self.flask = flask_app
+        self.service: VerifierService = flask_app.extensions["verifier"]
+        self._wsgi = WSGIMiddleware(flask_app, workers=wsgi_threads)  # type: ignore[arg-type]
+        config: RoleConfig = flask_app.config["WORKCRED"]
+        self._headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(config)]
+        self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json")]
+        self._routes = {path: kind for path, kind in ROUTES.items()}
+        self._inline = self.service.settings.profile == "core"
+        self._pool: ThreadPoolExecutor | None = None if self._inline else ThreadPoolExecutor(4, thread_name_prefix="verify")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = self._routes.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if kind is not None and scope["method"] == "POST" and not scope.get("query_string"):
+            await self._verify(kind, scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self._wsgi(scope, receive, send)  # type: ignore[arg-type]
+
+    async def _verify(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES):
+                await self._wsgi(scope, receive, send)  # type: ignore[arg-type]  # Flask answers 413/400
+                return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more and size <= MAX_BODY_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        if more:  # over the cap without a Content-Length: Flask refuses it with the usual problem
+            await self._wsgi(scope, _replay(raw, True, receive), send)  # type: ignore[arg-type]
+            return
+        try:
+            if self._inline:
+                status, body = answer(self.service, kind, raw)
+            else:
+                loop = asyncio.get_running_loop()
+                status, body = await loop.run_in_executor(self._pool, answer, self.service, kind, raw)
+        except Exception:
+            # unusable input (or a bug): Flask answers it again, with problem details in the user's
+            # language and its error logging; the same code refuses it the same way
+            await self._wsgi(scope, _replay(raw, False, receive), send)  # type: ignore[arg-type]
+            return
+        headers = [*self._headers, (b"content-length", str(len(body)).encode("ascii"))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    self.close()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        """Write the queued audit rows and release connections (a worker's graceful shutdown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self.service.close()
+
+
+def _replay(raw: bytes, more: bool, receive: Receive) -> Receive:
+    """A `receive` that hands out the body already read, then whatever the client still sends."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": raw, "more_body": more}
+        return await receive()
+
+    return replayed
+
+
+def create_asgi_app(config: RoleConfig | None = None, **service_options: Any) -> VerifierASGI:
+    """The production entry point (see the module docstring); settings as for `verifier.app.create_app`."""
+    return VerifierASGI(create_app(config, **service_options))
