@@ -6,8 +6,8 @@ The two VC-API verification routes (`POST /credentials/verify`, `POST /presentat
 answered here, without Flask's request machinery: that machinery cost more than the verification
 itself (BENCHMARKS.md). They run the very code the Flask routes run (`verifier.api.answer`), so both
 answer alike, byte for byte. Everything else (the employer's pages, OpenID4VP, the OpenAPI document,
-and any request that is not a plain verification: a query string, a body over the cap, unusable input
-that needs a problem-details answer) goes to the Flask app through a2wsgi, in a thread pool.
+and any request that is not a plain machine call: a query string, a cookie, a body over the cap,
+unusable input that needs a problem-details answer) goes to the Flask app through a2wsgi, in a thread pool.
 
 A verification is CPU work of a few milliseconds at most (the loader's limits bound it), so the core
 profile runs it on the worker's event loop, one at a time per worker like a sync worker. The city
@@ -28,6 +28,7 @@ from flask import Flask
 
 from web.config import RoleConfig
 from web.factory import MAX_BODY_BYTES, security_headers
+from web.i18n import DEFAULT_LANG
 
 from .api import ROUTES, answer
 from .app import create_app
@@ -53,7 +54,8 @@ class VerifierASGI:
         self._wsgi = WSGIMiddleware(flask_app, workers=wsgi_threads)  # type: ignore[arg-type]
         config: RoleConfig = flask_app.config["WORKCRED"]
         self._headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(config)]
-        self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json")]
+        # what Flask's after-request hooks add to the same answer (web.i18n: no cookie and no ?lang=, so Korean)
+        self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json"), (b"vary", b"Cookie"), (b"content-language", DEFAULT_LANG.encode())]
         self._routes = {path: kind for path, kind in ROUTES.items()}
         self._inline = self.service.settings.profile == "core"
         self._pool: ThreadPoolExecutor | None = None if self._inline else ThreadPoolExecutor(4, thread_name_prefix="verify")
@@ -69,8 +71,9 @@ class VerifierASGI:
 
     async def _verify(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES):
-                await self._wsgi(scope, receive, send)  # type: ignore[arg-type]  # Flask answers 413/400
+            # a body over the cap: Flask answers 413; a cookie (a browser: language, session): Flask's hooks apply
+            if (name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES)) or name == b"cookie":
+                await self._wsgi(scope, receive, send)  # type: ignore[arg-type]
                 return
         chunks: list[bytes] = []
         size, more = 0, True

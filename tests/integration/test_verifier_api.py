@@ -15,24 +15,33 @@ import pytest
 import schemas
 from agents import dataintegrity, multibase
 from agents.keys import Ed25519KeyPair
+from tests.helpers_asgi import serve_asgi
 from tests.helpers_city import serve
 from verifier.app import create_app
+from verifier.asgi import create_asgi_app
 from web.config import RoleConfig
 
 ISSUER = Ed25519KeyPair.from_seed(b"\x11" * 32)
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["flask", "asgi"])
+def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every test runs against the Flask app (werkzeug) and the production ASGI app (uvicorn), which
+    answers the verification routes itself: both must answer alike."""
     tmp = tmp_path_factory.mktemp("verifier")
     config = RoleConfig("verifier", base_url="http://127.0.0.1", database_url=f"sqlite:///{tmp / 'v.sqlite3'}",
                         secret_key="t", dev=True, extra={"profile": "core", "background": "0"})  # fmt: skip
-    app = create_app(config)
-    server, _ = serve(app)
+    if request.param == "asgi":
+        app = create_asgi_app(config)
+        with serve_asgi(app) as url:
+            yield url
+        return
+    flask_app = create_app(config)
+    server, _ = serve(flask_app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-    app.extensions["verifier"].close()
+    flask_app.extensions["verifier"].close()
 
 
 @pytest.fixture
