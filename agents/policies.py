@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import dataintegrity, didhistory, statuslist
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, Verifiers
 from .did import VerificationMethod
 from .errors import Error, RegistryError
 from .keys import Ed25519PublicMultikey
@@ -96,7 +96,9 @@ class TrustedIssuers:
     """The issuer is on the registry's signed trust list (signature checked with the pinned registry key).
 
     `trust_list` is the list document, or a function fetching the current one (called per check; the
-    fetcher's cache keeps that cheap). A list that does not verify fails every credential.
+    fetcher's cache keeps that cheap). A list that does not verify fails every credential. Only the
+    registry's *current* key: the list is fetched live and re-signed at every key rotation, so a
+    retired (possibly leaked) key must not vouch for issuers.
     """
 
     def __init__(
@@ -224,7 +226,8 @@ class AnchoredInRegistry:
     """The credential is in the registry log, checked without asking the city who is being checked.
 
     `registry.inclusion`: the receipt's inclusion proof holds for the credential's own digest against a
-    checkpoint signed by a pinned registry key (offline). `registry.consistency`: the receipt's later
+    checkpoint signed by a pinned registry key (offline; `registry_keys` are `Verifiers`, so a retired
+    key (`agents.checkpoint.RetiredKey`) counts for checkpoints up to its last size). `registry.consistency`: the receipt's later
     checkpoint (its `freshness`, fetched by the holder; else the receipt's own checkpoint) is verified
     offline against it and related to the verifier's own view of the log (`view`, see
     `agents.receipts.RegistryView`), whose requests name no credential's checkpoint. A fork fails as
@@ -234,7 +237,7 @@ class AnchoredInRegistry:
 
     def __init__(
         self,
-        registry_keys: Mapping[str, Ed25519PublicMultikey],
+        registry_keys: Verifiers,
         view: RegistryView | None,
         receipts: ReceiptLookup = receipts_from_options,
     ) -> None:
@@ -307,7 +310,7 @@ class KeyValidAtSigning:
     def __init__(
         self,
         history: HistoryLookup,
-        registry_keys: Mapping[str, Ed25519PublicMultikey],
+        registry_keys: Verifiers,
         receipts: ReceiptLookup = receipts_from_options,
     ) -> None:
         self._history = history
@@ -384,7 +387,7 @@ class CachedHistories:
         self,
         fetch_json: FetchJson,
         registry_base: str,
-        registry_keys: Mapping[str, Ed25519PublicMultikey],
+        registry_keys: Verifiers,
         *,
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -426,7 +429,7 @@ class OnChain:
     """The checkpoint of the credential's receipt is anchored on the EVM chain (when one is configured)."""
 
     anchor: Anchor | None
-    registry_keys: Mapping[str, Ed25519PublicMultikey]
+    registry_keys: Verifiers
     receipts: ReceiptLookup = receipts_from_options
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:

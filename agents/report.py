@@ -29,6 +29,7 @@ class Verdict(StrEnum):
 
 
 PRECEDENCE = list(Verdict)
+_FAIL = Outcome.FAIL
 
 VERDICT_TEXT = {
     Verdict.VALID: ("유효합니다", "Valid"),
@@ -58,7 +59,7 @@ class Check:
 
     @property
     def failed(self) -> bool:
-        return self.outcome is Outcome.FAIL
+        return self.outcome is _FAIL
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -67,21 +68,24 @@ class Check:
             "title": {"ko": self.title_ko, "en": self.title_en},
             "reason": {"ko": self.reason_ko, "en": self.reason_en},
         }
-        if self.failed:
+        if self.outcome is _FAIL:
             out["failsAs"] = self.fails_as.value
         if self.details:
             out["details"] = _json_copy(self.details)  # the report stays frozen whatever the caller does
         return out
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_copy(value: Any) -> Any:
     """A deep copy of a JSON value (dicts, lists, scalars): what `copy.deepcopy` does, at a fraction of its cost."""
     t = type(value)
     if t is dict:
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else _json_copy(v) for k, v in value.items()}
     if t is list or t is tuple:
-        return [_json_copy(v) for v in value]
-    if t is str or t is int or t is float or t is bool or value is None:
+        return [v if type(v) in _SCALARS else _json_copy(v) for v in value]
+    if t in _SCALARS:
         return value
     return copy.deepcopy(value)
 
@@ -112,7 +116,7 @@ class Report:
 
     @property
     def verdict(self) -> Verdict:
-        found = [c.fails_as for c in self.checks if c.failed] + [r.verdict for r in self.credentials]
+        found = [c.fails_as for c in self.checks if c.outcome is _FAIL] + [r.verdict for r in self.credentials]
         if not found:
             return Verdict.VALID
         return min(found, key=PRECEDENCE.index)
@@ -143,7 +147,7 @@ class Report:
             "subject": _json_copy(self.subject),
             "checks": [c.to_json() for c in self.checks],
             # VC-API shape: the ids of what passed and what failed
-            "errors": [c.id for c in self.checks if c.failed],
+            "errors": [c.id for c in self.checks if c.outcome is _FAIL],
             "warnings": [],
         }
         if self.credentials:

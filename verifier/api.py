@@ -53,10 +53,11 @@ def answer(svc: VerifierService, kind: str, raw: bytes) -> tuple[int, bytes]:
     report = svc.verify_credential(document, options) if kind == "credential" else svc.verify_presentation(document, options)
     # the verdict and a hash, never the content: the document carries personal data
     digest = hashlib.sha256(raw).digest()
+    verdict = report.verdict.value
     if log.isEnabledFor(logging.INFO):
-        log.info("verify %s verdict=%s sha256=%s", kind, report.verdict.value, digest.hex())
-    svc.audit(kind, report.verdict.value, digest)
-    return (200 if report.verified else 400), _json_bytes(report.to_json())
+        log.info("verify %s verdict=%s sha256=%s", kind, verdict, digest.hex())
+    svc.audit(kind, verdict, digest)
+    return (200 if verdict == "valid" else 400), _json_bytes(report.to_json())
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -22,8 +22,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents import loader, oid4vp, policies
+from agents.checkpoint import RetiredKey, Verifiers, merge_verifiers, parse_verifier_key, parse_verifier_keys
 from agents.did import Resolver
-from agents.errors import Error, InvalidInput, NotFound, RegistryError
+from agents.errors import Error, InvalidInput, KeyError_, NotFound, RegistryError
 from agents.fetcher import Fetcher
 from agents.keys import Ed25519PublicMultikey
 from agents.receipts import CheckpointMemory, InMemoryCheckpointMemory, RegistryView
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIFETIME = timedelta(minutes=10)
 PROFILES = ("city", "core")
+DEFAULT_ORIGIN = "registry.workcred.seoul.go.kr/log"
 Clock = Callable[[], datetime]
 
 
@@ -62,18 +64,26 @@ class VerifierSettings:
     trust_on_first_use: bool = False  # dev only: take the registry key from GET /log/key
     #: ask the registry for a consistency proof from a holder's older checkpoint (names it: off by default)
     reveal_checkpoints: bool = False
+    #: rotated-out registry checkpoint keys (origin -> keys): each verifies checkpoints up to its last size
+    #: only (receipts, freshness, the verifier's view, DID histories, the chain), never the trust list
+    retired_registry_keys: Mapping[str, tuple[RetiredKey, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: RoleConfig) -> VerifierSettings:
-        """From WORKCRED_VERIFIER_* : REGISTRY_URL, REGISTRY_KEY (publicKeyMultibase), REGISTRY_ORIGIN,
-        TRUSTED_HOSTS (the city's hosts: see `intake.trusted_hosts`), PROFILE (city|core), REQUEST_LIFETIME (seconds),
+        """From WORKCRED_VERIFIER_* : REGISTRY_URL, REGISTRY_KEY (publicKeyMultibase, or the verifier key
+        ``name+hash+key`` that `workcred registry rotate-key` prints), REGISTRY_ORIGIN, REGISTRY_RETIRED_KEYS
+        (``<verifier key>@<last tree size>``, comma/space separated: the value of the registry's own
+        WORKCRED_REGISTRY_RETIRED_KEYS), TRUSTED_HOSTS (the city's hosts: see `intake.trusted_hosts`),
+        PROFILE (city|core), REQUEST_LIFETIME (seconds),
         REVEAL_CHECKPOINTS (1: check stale receipts by asking the registry, which reveals the credential)."""
         extra = config.extra
         registry = (extra.get("registry_url") or peer_url(config, "registry")).rstrip("/")
         keys: dict[str, Ed25519PublicMultikey] = {}
+        origin = (extra.get("registry_origin") or "").strip()
         if extra.get("registry_key"):
-            origin = extra.get("registry_origin") or "registry.workcred.seoul.go.kr/log"
-            keys[origin] = Ed25519PublicMultikey.from_multibase(extra["registry_key"].strip())
+            origin, current = _registry_key(extra["registry_key"], origin)
+            keys[origin] = current
+        retired = _retired_registry_keys(extra.get("registry_retired_keys") or "", origin or DEFAULT_ORIGIN, keys)
         hosts = list(trusted_hosts(extra, dev=config.dev))  # one allow-list: fetcher and QR links alike
         netloc = urllib.parse.urlsplit(registry).netloc
         if netloc and netloc not in hosts:
@@ -84,7 +94,75 @@ class VerifierSettings:
         lifetime = timedelta(seconds=int(extra.get("request_lifetime") or DEFAULT_LIFETIME.total_seconds()))
         base = config.base_url or f"http://{config.host}:{config.port}"
         reveal = (extra.get("reveal_checkpoints") or "0").strip().lower() in ("1", "true", "yes")
-        return cls(base.rstrip("/"), registry, keys, tuple(hosts), config.dev, profile, lifetime, config.dev and not keys, reveal)
+        return cls(
+            base.rstrip("/"), registry, keys, tuple(hosts), config.dev, profile, lifetime, config.dev and not keys, reveal,
+            retired,
+        )  # fmt: skip
+
+
+def _registry_key(text: str, origin: str) -> tuple[str, Ed25519PublicMultikey]:
+    """WORKCRED_VERIFIER_REGISTRY_KEY: a publicKeyMultibase (the log is REGISTRY_ORIGIN), or a verifier key
+    ``name+hash+key`` (GET /log/key `verifierKey`, the "new key" line of `registry rotate-key`) whose
+    name is the log's origin. Returns (origin, key)."""
+    text = text.strip()
+    if "+" not in text:  # a publicKeyMultibase (base58btc has no "+")
+        return origin or DEFAULT_ORIGIN, Ed25519PublicMultikey.from_multibase(text)
+    try:
+        name, public = parse_verifier_key(text)
+    except Error as e:
+        raise KeyError_(
+            f"WORKCRED_VERIFIER_REGISTRY_KEY: not a publicKeyMultibase or a verifier key name+hash+key ({_why(e)})",
+            message_ko="WORKCRED_VERIFIER_REGISTRY_KEY 설정이 잘못되었습니다: publicKeyMultibase나 검증 키(이름+해시+키)가 아닙니다",
+        ) from None
+    if origin and name != origin:
+        raise KeyError_(
+            f"WORKCRED_VERIFIER_REGISTRY_KEY is a key of log {name!r}, but WORKCRED_VERIFIER_REGISTRY_ORIGIN is {origin!r}",
+            message_ko=f"WORKCRED_VERIFIER_REGISTRY_KEY는 {name} 로그의 키인데 WORKCRED_VERIFIER_REGISTRY_ORIGIN은 {origin}입니다",
+        )
+    return name, public
+
+
+def _retired_registry_keys(
+    text: str, origin: str, current: Mapping[str, Ed25519PublicMultikey]
+) -> dict[str, tuple[RetiredKey, ...]]:
+    """WORKCRED_VERIFIER_REGISTRY_RETIRED_KEYS: ``<verifier key of origin>@<last tree size>`` per rotated-out
+    registry key, the form the registry itself is configured with (WORKCRED_REGISTRY_RETIRED_KEYS) and
+    `workcred registry rotate-key` prints; comma or space separated."""
+    setting = "WORKCRED_VERIFIER_REGISTRY_RETIRED_KEYS"
+    form_en = f"each entry is <verifier key of {origin}>@<last tree size> (as `workcred registry rotate-key` prints it)"
+    form_ko = f"각 항목은 <{origin} 검증 키>@<마지막 트리 크기> 형식입니다 (`workcred registry rotate-key`가 출력하는 값)"
+    if not text.strip():
+        return {}
+    if origin not in current:
+        raise KeyError_(
+            f"{setting} needs the current key in WORKCRED_VERIFIER_REGISTRY_KEY",
+            message_ko=f"{setting}를 쓰려면 현재 키를 WORKCRED_VERIFIER_REGISTRY_KEY에 설정해야 합니다",
+        )
+    try:
+        parsed = parse_verifier_keys(text)
+    except Error as e:
+        raise KeyError_(
+            f"{setting}: not a verifier key ({_why(e)}); {form_en}",
+            message_ko=f"{setting} 설정이 잘못되었습니다(검증 키가 아닙니다). {form_ko}",
+        ) from None
+    out: list[RetiredKey] = []
+    for name, found in parsed.items():
+        for key in found:
+            if name != origin or not isinstance(key, RetiredKey):
+                why_en = f"a key of log {name!r}" if name != origin else "an entry without @<last tree size>"
+                why_ko = f"{name} 로그의 키" if name != origin else "@<마지막 트리 크기>가 없는 항목"
+                raise KeyError_(f"{setting}: {why_en}; {form_en}", message_ko=f"{setting} 설정이 잘못되었습니다({why_ko}). {form_ko}")
+            if key.public == current[origin] or any(k.public == key.public for k in out):
+                raise KeyError_(
+                    f"{setting}: the key {key.public.multibase} is listed twice, or is the current registry key",
+                    message_ko=f"{setting}: 같은 키가 두 번 있거나 현재 등록소 키입니다",
+                )
+            out.append(key)
+    return {origin: tuple(out)}
+
+
+def _why(e: Error) -> str:
+    return e.message.removeprefix("malformed checkpoint note: ")  # a setting, not a checkpoint
 
 
 @dataclass(frozen=True)
@@ -130,6 +208,7 @@ class VerifierService:
         self._memory = memory if memory is not None else InMemoryCheckpointMemory()
         self._anchor = anchor
         self._keys: dict[str, Ed25519PublicMultikey] = dict(settings.registry_keys)
+        self._retired: dict[str, tuple[RetiredKey, ...]] = dict(settings.retired_registry_keys)
         self._lock = threading.Lock()
         self._policy: Policy | None = None
         self._resolve: Any = self.resolver
@@ -154,15 +233,27 @@ class VerifierService:
     # -- composition ------------------------------------------------------------------------------
 
     def registry_keys(self) -> dict[str, Ed25519PublicMultikey]:
-        """The pinned registry keys (origin -> key); in development, taken once from the registry."""
+        """The pinned current registry keys (origin -> key); in development, taken once from the registry
+        (with its retired keys, from `verifierKeys`). The trust list is checked with these only."""
         with self._lock:
             if not self._keys and self.settings.trust_on_first_use and self.settings.registry_url:
                 data = self.fetcher.get_json(f"{self.settings.registry_url}/log/key")
                 origin, key = data.get("origin"), data.get("publicKeyMultibase")
                 if not isinstance(origin, str) or not isinstance(key, str):
                     raise RegistryError("the registry key document is malformed", message_ko="등록소 키 정보가 잘못되었습니다")
+                published = data.get("verifierKeys")
+                if isinstance(published, list) and all(isinstance(k, str) for k in published):
+                    retired = parse_verifier_keys(",".join(published)).get(origin, ())
+                    self._retired[origin] = tuple(k for k in retired if isinstance(k, RetiredKey))
                 self._keys[origin] = Ed25519PublicMultikey.from_multibase(key)
             return dict(self._keys)
+
+    def checkpoint_keys(self) -> Verifiers:
+        """The keys a registry checkpoint may be signed with (origin -> current key and retired keys):
+        a retired key counts only for checkpoints up to its last size (`agents.checkpoint.RetiredKey`)."""
+        current = self.registry_keys()
+        with self._lock:
+            return merge_verifiers(current, self._retired)
 
     def _compose(self) -> tuple[Policy | None, Any]:
         if self.settings.profile == "core" or not self.settings.registry_url:
@@ -174,20 +265,21 @@ class VerifierService:
             raise RegistryError("no registry key is configured (WORKCRED_VERIFIER_REGISTRY_KEY)", message_ko="등록소 키가 설정되지 않았습니다 (WORKCRED_VERIFIER_REGISTRY_KEY)")
         registry = str(self.settings.registry_url)
         fetch = self.fetcher.get_json
-        histories = policies.CachedHistories(fetch, registry, keys)
-        registry_key = next(iter(keys.values()))
+        signers = self.checkpoint_keys()  # every registry checkpoint: current and retired keys
+        histories = policies.CachedHistories(fetch, registry, signers)
+        registry_key = next(iter(keys.values()))  # the trust list: the current key only
         policy = AllOf([
             policies.TrustedIssuers(lambda: fetch(f"{registry}/trust-list"), registry_key),
             policies.StatusNotRevoked(fetch, self.resolver),
-            policies.AnchoredInRegistry(keys, self._registry_view(keys, registry)),
-            policies.KeyValidAtSigning(histories, keys),
-            policies.OnChain(self._anchor, keys),
+            policies.AnchoredInRegistry(signers, self._registry_view(signers, registry)),
+            policies.KeyValidAtSigning(histories, signers),
+            policies.OnChain(self._anchor, signers),
         ])  # fmt: skip
         with self._lock:
             self._policy, self._resolve = policy, policies.HistoryAwareResolver(self.resolver, histories)
         return self._policy, self._resolve
 
-    def _registry_view(self, keys: dict[str, Ed25519PublicMultikey], registry: str) -> RegistryView:
+    def _registry_view(self, keys: Verifiers, registry: str) -> RegistryView:
         """The verifier's own view of the log: GET /log/checkpoint on its schedule, proofs between sizes it chose."""
         origins = dict.fromkeys(keys, registry)
         return RegistryView(

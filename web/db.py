@@ -75,7 +75,51 @@ def migrate(package: str, url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(Path(pkg.__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
-    command.upgrade(cfg, revision)
+    # several workers of one role start at once (gunicorn -w 2): one migrates, the others wait for it
+    # and then find nothing to do; without the lock they raced ("database is locked", duplicate tables)
+    url = normalise_url(url)
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(package)})
+                conn.commit()  # the lock is the session's: it outlives this transaction
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+        finally:
+            engine.dispose()  # closing the session releases the lock
+        return
+    with _file_lock(url):
+        command.upgrade(cfg, revision)
+
+
+def _lock_key(package: str) -> int:
+    """A stable 63-bit advisory-lock key per role."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"workcred-migrate:{package}".encode()).digest()[:8], "big") >> 1
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """An exclusive lock beside an SQLite file (nothing to lock for an in-memory database)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or ":memory:" in path:
+        yield
+        return
+    import fcntl
+
+    lock = Path(path + ".migrate-lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def run_env(target_metadata: MetaData) -> None:

@@ -174,7 +174,8 @@ def _free_port() -> int:
 
 
 def test_gunicorn_with_uvicorn_workers_serves_and_shuts_down_cleanly(tmp_path: Path) -> None:
-    """The command the README gives for production: pages and API answer; SIGTERM writes every queued audit row."""
+    """The command the README gives for production: two workers migrate a fresh database together, each
+    is pinned to its own core; pages and API answer; SIGTERM writes every queued audit row."""
     port = _free_port()
     db_file = tmp_path / "verifier.sqlite3"
     env = dict(os.environ)
@@ -182,11 +183,11 @@ def test_gunicorn_with_uvicorn_workers_serves_and_shuts_down_cleanly(tmp_path: P
         "WORKCRED_DEV": "1", "WORKCRED_VERIFIER_PROFILE": "core", "WORKCRED_VERIFIER_BACKGROUND": "0",
         "WORKCRED_VERIFIER_DATABASE_URL": f"sqlite:///{db_file}", "WORKCRED_VERIFIER_BASE_URL": f"http://127.0.0.1:{port}",
     })  # fmt: skip
-    subprocess.run([sys.executable, "-c", "from web import db; import os; db.migrate('verifier', os.environ['WORKCRED_VERIFIER_DATABASE_URL'])"], env=env, check=True, cwd=ROOT)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    # a fresh database: both workers start at once and migrate it (one waits for the other)
     proc = subprocess.Popen(
-        [gunicorn, "-w", "2", "-k", "uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "20",
-         "--log-level", "warning", "verifier.asgi:create_asgi_app()"],
+        [gunicorn, "-c", "python:verifier.gunicorn_conf", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "info", "verifier.asgi:create_asgi_app()"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -214,7 +215,11 @@ def test_gunicorn_with_uvicorn_workers_serves_and_shuts_down_cleanly(tmp_path: P
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
+    log = out.decode(errors="replace")
+    assert proc.returncode == 0, log[-3000:]
+    if len(os.sched_getaffinity(0)) >= 2:  # one worker per core, each on its own
+        pinned = sorted(line.rsplit("CPU ", 1)[1] for line in log.splitlines() if "pinned to CPU" in line)
+        assert len(pinned) == 2 and pinned[0] != pinned[1], log[-3000:]
     with closing(sqlite3.connect(db_file)) as conn:
         (rows,) = conn.execute("SELECT count(*) FROM verification_audit").fetchone()
     assert rows == sent  # nothing queued was lost in the shutdown
