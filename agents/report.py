@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class Outcome(StrEnum):
     PASS = "pass"
@@ -73,6 +75,14 @@ class Check:
         if self.details:
             out["details"] = _json_copy(self.details)  # the report stays frozen whatever the caller does
         return out
+
+    def json_fragment(self) -> orjson.Fragment:
+        """`to_json()` serialised once per check (module-level checks are shared by every report)."""
+        cached = self.__dict__.get("_fragment")
+        if cached is None:
+            cached = orjson.Fragment(_dumps(self.to_json()))
+            object.__setattr__(self, "_fragment", cached)  # a cache of derived data: the check stays frozen
+        return cached
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -153,3 +163,32 @@ class Report:
         if self.credentials:
             out["credentials"] = [r.to_json() for r in self.credentials]
         return out
+
+    def to_json_bytes(self) -> bytes:
+        """`to_json()` as UTF-8 JSON bytes (what the VC-API answers), with each check serialised once."""
+        verdict = self.verdict
+        ko, en = VERDICT_TEXT[verdict]
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "verified": verdict is Verdict.VALID,
+            "verdict": verdict.value,
+            "summary": {"ko": ko, "en": en},
+            "checkedAt": self.checked_at,
+            "subject": self.subject,
+            "checks": [c.json_fragment() for c in self.checks],
+            "errors": [c.id for c in self.checks if c.outcome is _FAIL],
+            "warnings": [],
+        }
+        if self.credentials:
+            out["credentials"] = [orjson.Fragment(r.to_json_bytes()) for r in self.credentials]
+        return _dumps(out)
+
+
+def _dumps(value: Any) -> bytes:
+    """UTF-8 JSON: orjson, or json for what orjson cannot write (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        import json
+
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -13,13 +13,21 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from types import ModuleType
 from typing import Any, Protocol
 
 from . import contract, loader
 from . import dataintegrity as di
 from .errors import Error, InvalidCredential, VerificationError
 from .keys import Signer
-from .report import Check, Report, Verdict, failed, passed, skipped
+from .report import Check, Outcome, Report, Verdict, failed, passed, skipped
+
+schemas: ModuleType | None
+try:
+    import schemas
+except ImportError:  # pragma: no cover - schemas ships with agents
+    schemas = None
 
 VC_TYPE = "VerifiableCredential"
 VP_TYPE = "VerifiablePresentation"
@@ -198,7 +206,7 @@ def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix
         title = _proof_title(o, issuer)
         details = o.to_json()
         if o.ok:
-            out.append(passed(f"{prefix}[{o.index}]", *title, "서명이 문서와 일치하고 키가 해당 용도로 등록되어 있습니다", "Signature matches and the key is authorised for its purpose", **details))
+            out.append(Check(f"{prefix}[{o.index}]", Outcome.PASS, *title, "서명이 문서와 일치하고 키가 해당 용도로 등록되어 있습니다", "Signature matches and the key is authorised for its purpose", details=details))
         else:
             kind = Verdict.TAMPERED if not o.signature_ok else Verdict.INVALID
             if o.extra.get("error"):  # not a signature mismatch: malformed, or the key was not found
@@ -209,7 +217,10 @@ def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix
 
 def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) -> Check:
     """RDFC proofs already expanded the document strictly; JCS-only documents are checked by URL."""
-    for ctx in _as_list(doc.get("@context")):
+    contexts = doc.get("@context")
+    if type(contexts) is list and all(type(c) is str for c in contexts) and _bundled(tuple(contexts)):
+        contexts = []  # every one of them bundled (the common case, remembered)
+    for ctx in _as_list(contexts):
         if isinstance(ctx, str):
             try:
                 loader.context_document(ctx)
@@ -222,6 +233,17 @@ def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) 
     return _CONTEXT_BUNDLED
 
 
+@lru_cache(maxsize=256)
+def _bundled(contexts: tuple[str, ...]) -> bool:
+    """True when every context URL is bundled (unknown ones are not remembered: they raise)."""
+    try:
+        for url in contexts:
+            loader.context_document(url)
+    except Error:
+        return False
+    return True
+
+
 def _validity_check(c: Credential, at: datetime) -> Check:
     if c.valid_from and at < c.valid_from:
         return failed("validity", *T_VALIDITY, f"{c.valid_from.isoformat()}부터 유효합니다", f"valid from {c.valid_from.isoformat()}", Verdict.NOT_YET_VALID)
@@ -231,11 +253,9 @@ def _validity_check(c: Credential, at: datetime) -> Check:
 
 
 def _schema_check(c: Credential) -> Check:
-    try:
-        import schemas
-    except ImportError:  # pragma: no cover - schemas ships with agents
+    if schemas is None:  # pragma: no cover - schemas ships with agents
         return skipped("schema", *T_SCHEMA, "스키마 패키지가 없습니다", "schemas package not installed")
-    if not set(c.types) & WORKCRED_TYPES:
+    if WORKCRED_TYPES.isdisjoint(c.types):
         return skipped("schema", *T_SCHEMA, "이 유형에는 workcred 스키마가 없습니다", "no workcred schema for this type")
     errors = schemas.schema_errors(c.raw)
     if errors:

@@ -26,8 +26,10 @@ import copy
 import itertools
 import json
 import math
+import os
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -223,6 +225,13 @@ class RawHTTPClient:
     def _connect(self) -> socket.socket:
         sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # a blocking socket with kernel-side timeouts: Python's own timeout mode polls before every
+        # send and recv, one more system call per step on both sides of the comparison
+        sock.settimeout(None)
+        seconds = int(self.timeout)
+        timeval = struct.pack("ll", seconds, int((self.timeout - seconds) * 1e6))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         self._sock = sock
         self._buf.clear()
         self.connections += 1
@@ -382,6 +391,10 @@ def _caller(
     return make
 
 
+#: where the benchmark client's threads run: one fixed core for every target (None on a single core)
+CLIENT_CPU: int | None = min(os.sched_getaffinity(0)) if len(os.sched_getaffinity(0)) > 1 else None
+
+
 def measure(
     target: str | Callable[[Payload], bool],
     payloads: Sequence[Payload],
@@ -391,8 +404,12 @@ def measure(
     warmup: int = 50,
     ok: Check = status_200,
     label: str = "",
+    client_cpu: int | None = None,
 ) -> Stats:
     """Send `n` requests (after `warmup` untimed ones) from `concurrency` threads; payloads round-robin.
+
+    `client_cpu`: pin the client threads to that core (the load generator stays in one place, for
+    every target alike; the servers' own placement is theirs).
 
     `target` is a URL (each payload is POSTed as JSON by `RawHTTPClient`, one keep-alive connection per
     thread, and `ok(status, body)` says whether it verified) or a callable `payload -> bool` for an
@@ -416,6 +433,8 @@ def measure(
 
     def worker() -> None:
         nonlocal failures
+        if client_cpu is not None:
+            os.sched_setaffinity(0, {client_cpu})  # this thread only (Linux affinity is per thread)
         call, close = make()
         mine: list[float] = []
         bad = 0
@@ -474,7 +493,7 @@ class Target:
     credentials: tuple[dict[str, Any], ...]  # the signed credentials inside the payloads
 
     def measure(self, concurrency: int, n: int, *, warmup: int = 50) -> Stats:
-        return measure(self.url, self.payloads, concurrency, n, warmup=warmup, ok=self.ok, label=self.label)
+        return measure(self.url, self.payloads, concurrency, n, warmup=warmup, ok=self.ok, label=self.label, client_cpu=CLIENT_CPU)
 
 
 def _ld_verified(status: int, body: bytes) -> bool:

@@ -35,6 +35,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_acapy_baseline import (  # noqa: E402
     ACAPY_MAX_CONCURRENCY,
+    CLIENT_CPU,
     CLIENT_TEXT,
     TABLE_HEADER,
     Stats,
@@ -67,7 +68,7 @@ class Target:
     credentials: tuple[dict[str, object], ...]
 
     def measure(self, concurrency: int, n: int, warmup: int) -> Stats:
-        return measure(self.url, self.payloads, concurrency, n, warmup=warmup, ok=status_200, label=self.label)
+        return measure(self.url, self.payloads, concurrency, n, warmup=warmup, ok=status_200, label=self.label, client_cpu=CLIENT_CPU)
 
 
 def _free_port() -> int:

@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from agents import loader
@@ -57,15 +56,7 @@ def answer(svc: VerifierService, kind: str, raw: bytes) -> tuple[int, bytes]:
     if log.isEnabledFor(logging.INFO):
         log.info("verify %s verdict=%s sha256=%s", kind, verdict, digest.hex())
     svc.audit(kind, verdict, digest)
-    return (200 if verdict == "valid" else 400), _json_bytes(report.to_json())
-
-
-def _json_bytes(value: Any) -> bytes:
-    """UTF-8 JSON: orjson (a twentieth of json.dumps' time here), json for what it cannot write (huge integers)."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return (200 if verdict == "valid" else 400), report.to_json_bytes()
 
 
 def _respond(kind: str) -> Response:
