@@ -19,8 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIES = (
-    "cryptography", "pyld", "pyoxigraph", "rfc8785", "jsonschema", "jsonschema-rs", "sqlalchemy", "flask",
-    "werkzeug", "gunicorn", "httpx", "web3",
+    "cryptography", "pynacl", "orjson", "pyld", "pyoxigraph", "rfc8785", "jsonschema", "jsonschema-rs", "sqlalchemy",
+    "flask", "werkzeug", "gunicorn", "uvicorn", "uvicorn-worker", "httptools", "uvloop", "a2wsgi", "httpx", "web3",
 )  # fmt: skip
 # extra arguments per script; None: not run on its own
 SCRIPT_ARGS: dict[str, list[str] | None] = {"bench_verifier.py": ["--acapy"], "bench_acapy_baseline.py": None}
