@@ -103,6 +103,28 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     return remote
 
 
+def inline_contexts(ctx: Any) -> Any:
+    """An `@context` value with every bundled context URL replaced by that context's own `@context`
+    (scoped contexts too), for a JSON-LD processor that would otherwise fetch them (pyoxigraph, ACA-Py)."""
+    if isinstance(ctx, str):
+        return inline_contexts(context_document(ctx)["@context"])
+    if isinstance(ctx, list):
+        out: list[Any] = []
+        for c in ctx:
+            r = inline_contexts(c)
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+    if isinstance(ctx, dict):
+        return {k: inline_contexts(v) if k == "@context" else _inline_scoped(v) for k, v in ctx.items()}
+    return ctx
+
+
+def _inline_scoped(value: Any) -> Any:
+    if isinstance(value, dict) and "@context" in value:
+        return {k: inline_contexts(v) if k == "@context" else v for k, v in value.items()}
+    return value
+
+
 # --- bounded parsing -----------------------------------------------------------------------------
 
 # C0 controls but tab, newline and return; DEL; lone UTF-16 surrogates (not encodable as UTF-8)
@@ -127,7 +149,10 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            if not _check_bounds(value, limits, b"\\u" in raw or b"\x7f" in raw):
+            scan = b"\\" in raw or b"\x7f" in raw  # controls come only escaped (\u0008, but also \b, \f)
+            if not scan and _within_by_its_bytes(raw, limits):
+                return value
+            if not _check_bounds(value, limits, scan):
                 return value
     if isinstance(raw, bytes):
         try:
@@ -143,8 +168,9 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
             f"the document is not valid JSON: {e}", message_ko="문서가 올바른 JSON이 아닙니다"
         ) from None
     # raw C0 controls are refused by json.loads, but a raw DEL is not; decoded controls and lone
-    # surrogates can only come from \u escapes (or from a str that was never UTF-8): skip the scan otherwise
-    check_bounds(value, limits, scan_strings=decoded_from_str or "\\u" in raw or "\x7f" in raw)
+    # surrogates can only come from escapes (\u0008, and the short \b and \f too) or from a str that
+    # was never UTF-8: skip the scan otherwise
+    check_bounds(value, limits, scan_strings=decoded_from_str or "\\" in raw or "\x7f" in raw)
     return value
 
 
@@ -181,6 +207,27 @@ _CHECKED = object()
 def parse_checked(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Checked:
     """`parse_json`, with the result marked as bounds-checked."""
     return Checked(parse_json(raw, limits), _CHECKED)
+
+
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x78 for i in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _within_by_its_bytes(raw: bytes, limits: Limits) -> bool:
+    """True when the bytes alone show the document is within `limits` (no walk needed), and that orjson
+    read every integer exactly (no run of 19 digits: it reads longer ones as floats).
+
+    Upper bounds, counted in C: nesting depth <= containers + 1 ('{' and '['), members <= commas +
+    containers, any string <= the whole text. A brace or a comma inside a string only over-counts;
+    when a bound is not met the caller walks the parsed value (`_check_bounds`), as before.
+    """
+    containers = raw.count(b"{") + raw.count(b"[")
+    return (
+        len(raw) <= limits.max_string
+        and containers < limits.max_depth
+        and containers + raw.count(b",") <= limits.max_members
+        and _NINETEEN_DIGITS not in raw.translate(_DIGITS_AS_ZERO)
+    )
 
 
 def _too_deep(limits: Limits) -> ResourceLimit:

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  
 from agents import dataintegrity as di  # noqa: E402
 from agents import loader, verify  # noqa: E402
 from agents.keys import Ed25519KeyPair  # noqa: E402
+from agents.loader import inline_contexts  # noqa: E402
 
 TARGET = 1.3
 CREATED = "2026-02-20T11:00:00Z"
@@ -43,27 +44,6 @@ def leaves(node: Any) -> int:
     if isinstance(node, list):
         return sum(leaves(v) for v in node)
     return 1
-
-
-def inline_contexts(ctx: Any) -> Any:
-    """Context URLs replaced by the bundled documents, so pyoxigraph never fetches."""
-    if isinstance(ctx, str):
-        return inline_contexts(loader.context_document(ctx)["@context"])
-    if isinstance(ctx, list):
-        out: list[Any] = []
-        for c in ctx:
-            r = inline_contexts(c)
-            out.extend(r if isinstance(r, list) else [r])
-        return out
-    if isinstance(ctx, dict):
-        return {k: (inline_contexts(v) if k == "@context" else _scoped(v)) for k, v in ctx.items()}
-    return ctx
-
-
-def _scoped(value: Any) -> Any:
-    if isinstance(value, dict) and "@context" in value:
-        return {k: inline_contexts(v) if k == "@context" else v for k, v in value.items()}
-    return value
 
 
 def oxigraph_rdfc(raw: bytes) -> str:

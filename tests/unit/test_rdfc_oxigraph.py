@@ -15,35 +15,13 @@ import pytest
 
 from agents import dataintegrity as di
 from agents import loader
+from agents.loader import inline_contexts
 from tests.conftest import ROOT, vectors_dir
 
 V = vectors_dir()
 EXAMPLES = sorted((ROOT / "schemas" / "examples").glob("*.json"))
 VC2 = "https://www.w3.org/ns/credentials/v2"
 VOCAB = {"@vocab": "https://example.org/vocab#"}
-
-
-def inline_contexts(ctx: Any) -> Any:
-    """Replace every context URL (also in scoped contexts) by the bundled document's @context."""
-    if isinstance(ctx, str):
-        return inline_contexts(loader.context_document(ctx)["@context"])
-    if isinstance(ctx, list):
-        out: list[Any] = []
-        for c in ctx:
-            r = inline_contexts(c)
-            out.extend(r if isinstance(r, list) else [r])
-        return out
-    if isinstance(ctx, dict):
-        return {k: _inline_term(k, v) for k, v in ctx.items()}
-    return ctx
-
-
-def _inline_term(key: str, value: Any) -> Any:
-    if key == "@context":
-        return inline_contexts(value)
-    if isinstance(value, dict) and "@context" in value:
-        return {k: inline_contexts(v) if k == "@context" else v for k, v in value.items()}
-    return value
 
 
 def oxigraph_rdfc(document: dict[str, Any]) -> str:
