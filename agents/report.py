@@ -76,8 +76,20 @@ class Check:
             out["details"] = _json_copy(self.details)  # the report stays frozen whatever the caller does
         return out
 
-    def json_fragment(self) -> orjson.Fragment:
-        """`to_json()` serialised once per check (module-level checks are shared by every report)."""
+    def json_fragment(self) -> orjson.Fragment | dict[str, Any]:
+        """What `to_json()` gives, for serialising at once: a check without details (the ones shared by every
+        report among them) is serialised once and kept; one with details is written as it is, uncopied."""
+        if self.details:
+            out: dict[str, Any] = {
+                "id": self.id,
+                "outcome": self.outcome.value,
+                "title": {"ko": self.title_ko, "en": self.title_en},
+                "reason": {"ko": self.reason_ko, "en": self.reason_en},
+            }
+            if self.outcome is _FAIL:
+                out["failsAs"] = self.fails_as.value
+            out["details"] = self.details
+            return out
         cached = self.__dict__.get("_fragment")
         if cached is None:
             cached = orjson.Fragment(_dumps(self.to_json()))
@@ -181,7 +193,10 @@ class Report:
         }
         if self.credentials:
             out["credentials"] = [orjson.Fragment(r.to_json_bytes()) for r in self.credentials]
-        return _dumps(out)
+        try:
+            return orjson.dumps(out)
+        except orjson.JSONEncodeError:  # e.g. an integer past 64 bits in some check's details
+            return _dumps(self.to_json())
 
 
 def _dumps(value: Any) -> bytes:

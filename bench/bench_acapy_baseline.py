@@ -208,6 +208,11 @@ class RawHTTPClient:
         self._sock: socket.socket | None = None
         self._buf = bytearray()
 
+    @property
+    def local_port(self) -> int | None:
+        """Our end's port of the open connection (None when none is open)."""
+        return int(self._sock.getsockname()[1]) if self._sock is not None else None
+
     def close(self) -> None:
         if self._sock is not None:
             try:
@@ -386,13 +391,68 @@ def _caller(
                 return False
             return ok(status, body)
 
+        call.serving_cpu = lambda: serving_cpu(client, endpoint.port)  # type: ignore[attr-defined]
         return call, client.close
 
     return make
 
 
-#: where the benchmark client's threads run: one fixed core for every target (None on a single core)
+#: where the benchmark client's threads run unless co-located: one fixed core (None on a single core)
 CLIENT_CPU: int | None = min(os.sched_getaffinity(0)) if len(os.sched_getaffinity(0)) > 1 else None
+
+
+def serving_pid(local_port: int, server_port: int) -> int | None:
+    """The process holding the server's end of our loopback connection (from /proc: Linux only)."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if int(local.rsplit(":", 1)[1], 16) == server_port and int(remote.rsplit(":", 1)[1], 16) == local_port:
+                inode = fields[9]
+                break
+        if inode:
+            break
+    if not inode:
+        return None
+    target = f"socket:[{inode}]"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) == target:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def serving_cpu(client: RawHTTPClient, server_port: int) -> int | None:
+    """The one core the process serving `client`'s connection is pinned to (None when it is not pinned)."""
+    if client.local_port is None:
+        return None
+    pid = serving_pid(client.local_port, server_port)
+    if pid is None:
+        return None
+    try:
+        cpus = os.sched_getaffinity(pid)
+    except OSError:
+        return None
+    return next(iter(cpus)) if len(cpus) == 1 else None
+
+
+def pin_process(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of process `pid` to `cpus` (os.sched_setaffinity on a pid moves one thread only)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except OSError:
+            continue  # a thread that has just ended
 
 
 def measure(
@@ -405,11 +465,15 @@ def measure(
     ok: Check = status_200,
     label: str = "",
     client_cpu: int | None = None,
+    colocate: bool = False,
 ) -> Stats:
     """Send `n` requests (after `warmup` untimed ones) from `concurrency` threads; payloads round-robin.
 
     `client_cpu`: pin the client threads to that core (the load generator stays in one place, for
-    every target alike; the servers' own placement is theirs).
+    every target alike; the servers' own placement is theirs). `colocate`: each client thread first
+    opens its connection (one untimed request), then moves to the core of the server process that
+    accepted it, when that process is pinned to one core (else to `client_cpu`): client and server
+    then talk without waking another core.
 
     `target` is a URL (each payload is POSTed as JSON by `RawHTTPClient`, one keep-alive connection per
     thread, and `ok(status, body)` says whether it verified) or a callable `payload -> bool` for an
@@ -436,6 +500,11 @@ def measure(
         if client_cpu is not None:
             os.sched_setaffinity(0, {client_cpu})  # this thread only (Linux affinity is per thread)
         call, close = make()
+        if colocate and hasattr(call, "serving_cpu"):
+            call(0)  # open the connection: the server picks the worker now (untimed)
+            cpu = call.serving_cpu()
+            if cpu is not None:
+                os.sched_setaffinity(0, {cpu})
         mine: list[float] = []
         bad = 0
         try:

@@ -80,3 +80,23 @@ def test_verification_error_carries_the_report() -> None:
     e = VerificationError("not verified", message_ko=report.summary("ko"), report=report)
     assert e.report is report
     assert "위·변조" in e.diagnostics("ko")
+
+
+def test_report_bytes_equal_the_report_json() -> None:
+    """The VC-API answers `to_json_bytes()`: the same JSON as `to_json()`, shared checks included."""
+    import json
+
+    from agents.report import Report, failed, passed, skipped
+
+    shared = passed("well-formed", "형식", "Well-formed", "좋음", "fine")
+    checks = (
+        shared,
+        passed("proof[0]", "서명", "Signature", "맞음", "matches", verificationMethod="did:key:z6Mk#z6Mk", index=0),
+        failed("validity", "유효기간", "Validity", "만료", "expired at 2020", at="2026-01-01T00:00:00+00:00"),
+        skipped("profile", "범위", "Scope", "없음", "none", huge=2**70),  # orjson cannot write it: json does
+    )
+    inner = Report("credential", checks[:2], {"id": "urn:uuid:1"}, checked_at="t1")
+    for report in (Report("credential", checks, {"id": "urn:uuid:2", "type": ["VerifiableCredential"]}, checked_at="t2"),
+                   Report("presentation", checks[:1], {"holder": "did:key:z"}, (inner, inner), "t3")):
+        assert json.loads(report.to_json_bytes()) == report.to_json()
+        assert json.loads(report.to_json_bytes()) == report.to_json()  # again, with the shared check cached
