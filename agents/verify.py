@@ -249,7 +249,7 @@ def _validity_check(c: Credential, at: datetime) -> Check:
         return failed("validity", *T_VALIDITY, f"{c.valid_from.isoformat()}부터 유효합니다", f"valid from {c.valid_from.isoformat()}", Verdict.NOT_YET_VALID)
     if c.valid_until and at > c.valid_until:
         return failed("validity", *T_VALIDITY, f"{c.valid_until.isoformat()}에 만료되었습니다", f"expired at {c.valid_until.isoformat()}", Verdict.EXPIRED)
-    return passed("validity", *T_VALIDITY, "확인 시점에 유효기간 안에 있습니다", "within its validity period at the time of checking", at=at.isoformat())
+    return Check("validity", Outcome.PASS, *T_VALIDITY, "확인 시점에 유효기간 안에 있습니다", "within its validity period at the time of checking", details={"at": at.isoformat()})
 
 
 def _schema_check(c: Credential) -> Check:
@@ -327,11 +327,34 @@ def _now(at: datetime | None) -> datetime:
 
 
 def _resolver_fn(resolve: Any) -> di.KeyResolver:
-    """Accept a KeyResolver, or an agents.did.Resolver (its resolve_method)."""
+    """Accept a KeyResolver, or an agents.did.Resolver (its resolve_method).
+
+    A did:key method is the key itself (nothing to fetch, nothing that can change), so its resolution
+    is remembered; every other method goes to the resolver each time (its own cache keeps the TTLs).
+    """
     method = getattr(resolve, "resolve_method", None)
-    if method is not None:
-        return lambda vm: di.resolved_key_from(method(vm))
-    return resolve  # type: ignore[no-any-return]
+    if method is None:
+        return resolve  # type: ignore[no-any-return]
+    memo = getattr(resolve, "_did_key_memo", None)  # per resolver: each may allow other methods
+    if memo is None:
+        memo = {}
+        try:
+            resolve._did_key_memo = memo
+        except AttributeError:  # a resolver that takes no attributes: no memory, same answers
+            pass
+
+    def key_of(vm: str) -> di.ResolvedKey:
+        if type(vm) is not str or not vm.startswith("did:key:"):
+            return di.resolved_key_from(method(vm))
+        found = memo.get(vm)
+        if found is None:
+            found = di.resolved_key_from(method(vm))  # a malformed did:key raises: nothing is remembered
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[vm] = found
+        return found
+
+    return key_of
 
 
 def _bounded(document: Any) -> Any:
