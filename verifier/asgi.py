@@ -18,7 +18,6 @@ and never stalls the loop on the network.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -140,11 +139,4 @@ def _replay(raw: bytes, more: bool, receive: Receive) -> Receive:
 
 def create_asgi_app(config: RoleConfig | None = None, **service_options: Any) -> VerifierASGI:
     """The production entry point (see the module docstring); settings as for `verifier.app.create_app`."""
-    app = VerifierASGI(create_app(config, **service_options))
-    # the app's own objects (modules, contexts, schemas, the Flask app) live as long as the worker:
-    # kept out of the collector's walks, and a request's short-lived objects collected in larger
-    # batches (BENCHMARKS.md: about 3% more verifications per second at concurrency 1)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 50)
-    return app
+    return VerifierASGI(create_app(config, **service_options))
