@@ -107,3 +107,21 @@ def test_a_full_queue_answers_503_not_unrecorded(db_url: str, monkeypatch: pytes
     finally:
         monkeypatch.undo()
         svc.close()
+
+
+def test_rows_are_stored_exactly_as_an_orm_insert_stores_them(engine: Any) -> None:
+    from sqlalchemy import insert
+
+    from verifier.models import VerificationAudit
+
+    row = {"request_id": "r-1", "kind": "credential", "verdict": "tampered", "presentation_sha256": b"\x01" * 32,
+           "created_at": datetime(2026, 11, 25, 14, 0, 0, 123456, tzinfo=UTC)}  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(VerificationAudit), [row])
+    writer = audit.AuditWriter(engine, flush_seconds=60)
+    writer.add(dict(row))
+    assert writer.flush() == 1
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT request_id, kind, verdict, presentation_sha256, created_at FROM verification_audit ORDER BY id")).all()
+    assert len(stored) == 2 and tuple(stored[0]) == tuple(stored[1])
+    writer.close()
