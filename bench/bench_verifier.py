@@ -1,8 +1,8 @@
 """Verifier throughput over HTTP: gunicorn (2 uvicorn workers) serving verifier.asgi, VC-API /credentials/verify.
 
 Plain script; prints a Markdown section to stdout (`make bench` collects it).
-    .venv/bin/python bench/bench_verifier.py [--requests-jcs 2000] [--requests-rdfc 300] [--requests-ld 200]
-                                             [--warmup 50] [--concurrency 1 4] [--acapy] [--rounds 3]
+    .venv/bin/python bench/bench_verifier.py [--requests-jcs 3000] [--requests-rdfc 300] [--requests-ld 200]
+                                             [--warmup 50] [--concurrency 1 4] [--acapy] [--rounds 5]
 
 The credential is the single-proof 25-field career record (schemas/examples/career-record.json: its
 type and 24 leaf values besides `@context`) with a did:key issuer, one suite per credential: eddsa-jcs-2022 and
@@ -236,13 +236,13 @@ def in_process_breakdown(credential: dict[str, object], rounds: int = 300) -> li
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--requests-jcs", type=int, default=2000, help="timed requests per measurement: our eddsa-jcs-2022 target and ACA-Py's /vc/di/verify")
+    ap.add_argument("--requests-jcs", type=int, default=3000, help="timed requests per measurement: our eddsa-jcs-2022 target and ACA-Py's /vc/di/verify")
     ap.add_argument("--requests-rdfc", type=int, default=300, help="timed requests per measurement: our eddsa-rdfc-2022 target")
     ap.add_argument("--requests-ld", type=int, default=200, help="timed requests per measurement: ACA-Py's /vc/credentials/verify (about 30 requests/s)")
     ap.add_argument("--warmup", type=int, default=50, help="untimed requests before each measurement")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--acapy", action="store_true", help="also measure ACA-Py 1.7 (needs its sidecar)")
-    ap.add_argument("--rounds", type=int, default=3, help="with --acapy: interleaved rounds per pair (median ratio)")
+    ap.add_argument("--rounds", type=int, default=5, help="with --acapy: interleaved rounds per pair (median ratio)")
     args = ap.parse_args(argv)
     counts = {di.JCS: args.requests_jcs, di.RDFC: args.requests_rdfc, di.ED25519_2020: args.requests_ld}
     stats: list[Stats] = []
