@@ -56,7 +56,7 @@ class VerifierASGI:
         self._headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(config)]
         # what Flask's after-request hooks add to the same answer (web.i18n: no cookie and no ?lang=, so Korean)
         self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json"), (b"vary", b"Cookie"), (b"content-language", DEFAULT_LANG.encode())]
-        self._routes = {path: kind for path, kind in ROUTES.items()}
+        self._routes = dict(ROUTES)
         self._inline = self.service.settings.profile == "core"
         self._pool: ThreadPoolExecutor | None = None if self._inline else ThreadPoolExecutor(4, thread_name_prefix="verify")
 

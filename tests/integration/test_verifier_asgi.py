@@ -223,3 +223,27 @@ def test_gunicorn_with_uvicorn_workers_serves_and_shuts_down_cleanly(tmp_path: P
     with closing(sqlite3.connect(db_file)) as conn:
         (rows,) = conn.execute("SELECT count(*) FROM verification_audit").fetchone()
     assert rows == sent  # nothing queued was lost in the shutdown
+
+
+@pytest.mark.anyio
+async def test_city_profile_verifies_in_a_thread_with_the_registry(tmp_path: Path) -> None:
+    """The city profile fetches (trust list, status list, checkpoints): the fast path runs it off the event
+    loop, and answers as Flask does."""
+    from tests.helpers_city import start_city
+
+    with start_city(tmp_path) as city:
+        dept = city.department("seoul-jobs", "일자리정책과", "Job Policy Division")
+        issued = city.issue_career(dept, WORKER)
+        app = create_asgi_app(city.verifier_config(f"sqlite:///{tmp_path / 'v.sqlite3'}"))
+        try:
+            assert app._pool is not None  # not inline: the loop never waits on the network
+            body = json.dumps({"verifiableCredential": issued.vc, "options": {"receipts": {issued.id: issued.receipt}}}).encode()
+            fast = await _post(app, "/credentials/verify", body)
+            assert fast.status_code == 200, fast.text
+            report = fast.json()
+            assert report["verdict"] == "valid"
+            assert {"issuer.trusted", "registry.inclusion"} <= {c["id"] for c in report["checks"] if c["outcome"] == "pass"}
+            slow = app.flask.test_client().post("/credentials/verify", data=body, content_type="application/json")
+            assert _comparable(fast) == _comparable(slow)
+        finally:
+            app.close()
