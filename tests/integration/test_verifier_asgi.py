@@ -5,6 +5,7 @@ audit row."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -14,7 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -63,10 +65,21 @@ def asgi(tmp_path: Path) -> Iterator[tuple[VerifierASGI, list[str]]]:
     app.close()
 
 
-async def _post(app: VerifierASGI, path: str, body: bytes, **kw: Any) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://verifier.test") as client:
-        return await client.post(path, content=body, headers={"Content-Type": "application/json"}, **kw)
+def _in_own_loop(work: Callable[[httpx.AsyncClient], Awaitable[Any]], app: VerifierASGI) -> Any:
+    """Run `work(client)` on a fresh event loop in its own thread, as a server's worker would (the test
+    thread may already run a loop: Playwright's sync API keeps one for the browser tests)."""
+
+    async def session() -> Any:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://verifier.test") as client:
+            return await work(client)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, session()).result()
+
+
+def _post(app: VerifierASGI, path: str, body: bytes) -> httpx.Response:
+    return _in_own_loop(lambda c: c.post(path, content=body, headers={"Content-Type": "application/json"}), app)  # type: ignore[no-any-return]
 
 
 def _timeless(value: Any) -> Any:
@@ -97,12 +110,11 @@ def _bodies() -> dict[str, tuple[str, bytes]]:
     }
 
 
-@pytest.mark.anyio
-async def test_fast_path_answers_as_flask_does_without_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
+def test_fast_path_answers_as_flask_does_without_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
     app, seen = asgi
     flask_client = app.flask.test_client()
     for name, (path, body) in _bodies().items():
-        fast = await _post(app, path, body)
+        fast = _post(app, path, body)
         assert seen == [], name  # the fast path answered: Flask was not asked
         slow = flask_client.post(path, data=body, content_type="application/json")
         seen.clear()
@@ -116,7 +128,6 @@ async def test_fast_path_answers_as_flask_does_without_flask(asgi: tuple[Verifie
     assert {r["verdict"] for r in rows} == {"valid", "tampered", "invalid"}
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
@@ -126,9 +137,9 @@ async def test_fast_path_answers_as_flask_does_without_flask(asgi: tuple[Verifie
         (b'{"verifiableCredential": {"@context": ["https://example.com/unknown"]}}', 400, "unknown-context"),
     ],
 )
-async def test_unusable_input_goes_to_flask_for_its_problem_details(asgi: tuple[VerifierASGI, list[str]], body: bytes, status: int, code: str) -> None:
+def test_unusable_input_goes_to_flask_for_its_problem_details(asgi: tuple[VerifierASGI, list[str]], body: bytes, status: int, code: str) -> None:
     app, seen = asgi
-    resp = await _post(app, "/credentials/verify", body)
+    resp = _post(app, "/credentials/verify", body)
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
     assert resp.json()["type"].endswith(code), resp.json()
@@ -136,32 +147,27 @@ async def test_unusable_input_goes_to_flask_for_its_problem_details(asgi: tuple[
     assert app.service.audit_rows() == []  # unusable input is not a verification
 
 
-@pytest.mark.anyio
-async def test_language_choice_and_everything_else_is_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
+def test_language_choice_and_everything_else_is_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
     app, seen = asgi
-    resp = await _post(app, "/credentials/verify?lang=en", b"[1]")
+    resp = _post(app, "/credentials/verify?lang=en", b"[1]")
     assert resp.status_code == 400 and "JSON object" in resp.json()["detail"]  # English, as asked
     assert resp.cookies.get("lang") == "en"  # remembered, as on every page
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://verifier.test") as client:
+
+    async def others(client: httpx.AsyncClient) -> None:
         assert (await client.get("/healthz")).json()["role"] == "verifier"
         assert (await client.get("/openapi.json")).json()["openapi"].startswith("3.1")
         assert (await client.put("/credentials/verify", json={})).status_code == 405
+
+    _in_own_loop(others, app)
     assert seen == ["/credentials/verify", "/healthz", "/openapi.json", "/credentials/verify"]
 
 
-@pytest.mark.anyio
-async def test_a_body_over_the_cap_is_refused_by_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
+def test_a_body_over_the_cap_is_refused_by_flask(asgi: tuple[VerifierASGI, list[str]]) -> None:
     app, seen = asgi
     big = b'{"verifiableCredential": {"x": "' + b"a" * (3 * 1024 * 1024) + b'"}}'
-    resp = await _post(app, "/credentials/verify", big)
+    resp = _post(app, "/credentials/verify", big)
     assert resp.status_code == 413
     assert seen == ["/credentials/verify"]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 # --- the production command ------------------------------------------------------------------------
@@ -225,8 +231,7 @@ def test_gunicorn_with_uvicorn_workers_serves_and_shuts_down_cleanly(tmp_path: P
     assert rows == sent  # nothing queued was lost in the shutdown
 
 
-@pytest.mark.anyio
-async def test_city_profile_verifies_in_a_thread_with_the_registry(tmp_path: Path) -> None:
+def test_city_profile_verifies_in_a_thread_with_the_registry(tmp_path: Path) -> None:
     """The city profile fetches (trust list, status list, checkpoints): the fast path runs it off the event
     loop, and answers as Flask does."""
     from tests.helpers_city import start_city
@@ -238,7 +243,7 @@ async def test_city_profile_verifies_in_a_thread_with_the_registry(tmp_path: Pat
         try:
             assert app._pool is not None  # not inline: the loop never waits on the network
             body = json.dumps({"verifiableCredential": issued.vc, "options": {"receipts": {issued.id: issued.receipt}}}).encode()
-            fast = await _post(app, "/credentials/verify", body)
+            fast = _post(app, "/credentials/verify", body)
             assert fast.status_code == 200, fast.text
             report = fast.json()
             assert report["verdict"] == "valid"
