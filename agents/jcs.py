@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -10,11 +9,9 @@ import rfc8785
 
 from .errors import InvalidCredential
 
-_FAST = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
 
 def _fast_path_ok(value: Any) -> bool:
-    """True when json.dumps gives exactly the JCS bytes: only BMP keys, safe integers, plain floats.
+    """True when orjson (sorted keys) gives exactly the JCS bytes: only BMP keys, safe integers, plain floats.
 
     JCS sorts keys by UTF-16 code units (Python: by code points; equal for BMP-only keys) and
     writes numbers the ECMAScript way (Python's float repr differs, e.g. 1.0 and 1e+21); strings

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agents import acapy, contract
+from agents import acapy
 from agents import dataintegrity as di
 from agents.keys import Ed25519KeyPair
 
@@ -116,26 +116,6 @@ def contract_credential(key: Ed25519KeyPair, suite: str = di.JCS, *, credential_
     if suite == di.ED25519_2020:
         doc = vcdm11_form(doc)
     return di.sign(doc, key, cryptosuite=suite)
-
-
-def evidence_contract(
-    city: Ed25519KeyPair, worker: Ed25519KeyPair, suite: str = di.JCS, *, credential_id: str | None = None
-) -> dict[str, Any]:
-    """The part-time contract as workcred issues it (agents/contract.py): the worker's acceptance proof
-    (did:key, `authentication`) as `evidence`, under the city's single `assertionMethod` proof.
-
-    One proof in `proof`, so ACA-Py verifies it as it is; our verifier checks both signatures. The
-    worker's acceptance uses the wallet's default suite (eddsa-jcs-2022, `accept_contract`'s default),
-    the city's proof the suite under test.
-    """
-    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    doc.pop("proof", None)
-    doc.pop("evidence", None)
-    doc["issuer"] = city.public.did_key
-    doc["id"] = credential_id or f"urn:uuid:{uuid.uuid4()}"
-    doc["credentialSubject"]["id"] = worker.public.did_key
-    acceptance = contract.accept_contract(doc, worker)
-    return contract.countersign(doc, acceptance, city, cryptosuite=suite)
 
 
 def vcdm11_form(doc: dict[str, Any]) -> dict[str, Any]:
