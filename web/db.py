@@ -62,8 +62,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def migrate(package: str, url: str, revision: str = "head") -> None:
-    """Upgrade the database at `url` with the Alembic scripts in `<package>/migrations`."""
+def migrate(package: str, url: str, revision: str = "heads") -> None:
+    """Upgrade the database at `url` with the Alembic scripts in `<package>/migrations` (every branch head)."""
     import importlib
 
     from alembic import command
