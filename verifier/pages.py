@@ -251,8 +251,14 @@ def scan() -> str:
 
 @bp.post("/scan")
 def scan_submit() -> tuple[str, int]:
-    text = request.form.get("qr", "")
-    return _answer(lambda: intake.from_qr_text(text[:2048], _follower()), "scan")
+    text = request.form.get("qr", "")[:2048]
+    try:
+        got = intake.from_qr_text(text, _follower())
+        return _verdict_page(_verify(got), _documents(got.document), source=got.source)
+    except Error as e:
+        # the employer stays on the scan page, with the message and the address that failed
+        status = e.http_status if 400 <= e.http_status < 500 else 502
+        return render_template("verifier/scan.html", error=e.diagnostics(current_lang()), qr=text), status
 
 
 @bp.before_app_request

@@ -190,6 +190,13 @@ def test_qr_to_another_site_is_refused_with_a_message(browser: Any, verifier: st
         page.get_by_role("button", name="확인하기").click()
         alert = page.get_by_role("alert")
         assert "다른 사이트" in alert.inner_text()
+        # the employer stays on the scan page, the address kept for correction, the camera off
+        assert page.locator("h1").inner_text() == "QR 코드 스캔"
+        assert page.input_value("#qr") == "https://evil.example/p/abc123"
+        assert page.locator("#qr").get_attribute("aria-invalid") == "true"
+        assert page.locator("#camera").count() == 0
+        page.get_by_role("link", name="다시 스캔하기").click()
+        page.wait_for_selector("#camera", state="attached")
     finally:
         context.close()
 
