@@ -17,7 +17,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Protocol
 
-from . import contract, loader
+from . import contract, datamodel, loader
 from . import dataintegrity as di
 from .errors import Error, InvalidCredential, VerificationError
 from .keys import Signer
@@ -78,6 +78,7 @@ class Credential:
 
     @classmethod
     def parse(cls, doc: Any) -> Credential:
+        datamodel.require_credential(doc)  # VCDM 2.0 §4, the same rules the issuer signs by
         if not isinstance(doc, dict):
             raise InvalidCredential("a credential is a JSON object", message_ko="자격증명은 JSON 객체여야 합니다")
         ctx = _as_list(doc.get("@context"))

@@ -69,6 +69,8 @@ def error_problem(err: Error) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(err, VerificationError) and err.report is not None and hasattr(err.report, "to_json"):
         extra["report"] = err.report.to_json()
+    if isinstance(err.details.get("violations"), list):  # agents.datamodel.NonConforming: every broken rule
+        extra["violations"] = err.details["violations"]
     resp = problem(err.http_status, err.code, err.diagnostics(lang), PROBLEM_BASE + err.code, **extra)
     retry_after = err.details.get("retry_after")
     if isinstance(retry_after, int):
