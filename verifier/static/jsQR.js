@@ -1,5 +1,5 @@
 /*! jsQR 1.4.0 (npm: jsqr) | Apache-2.0 licence | https://github.com/cozmo/jsQR
- * copied by scripts/bundle_verifier_js.py from node_modules/jsqr/dist/jsQR.js
+ * copied by scripts/bundle_js.py from node_modules/jsqr/dist/jsQR.js
  * sha256 of the original: bc40c8a15196236b2314db0856f72ca0b49980cd5413b8c852a7349f5fee0859 */
 (function webpackUniversalModuleDefinition(root, factory) {
 	if(typeof exports === 'object' && typeof module === 'object')
