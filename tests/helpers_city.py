@@ -26,7 +26,7 @@ import httpx
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 import schemas
-from agents import contract, dataintegrity, didhistory, merkle, statuslist
+from agents import contract, dataintegrity, merkle, statuslist
 from agents.keys import Ed25519KeyPair, Signer
 from agents.keystore import EncryptedFileKeyStore
 from agents.registry_client import RegistryClient
@@ -124,39 +124,21 @@ class City:
 
     # -- issuing side ------------------------------------------------------------------------------
 
-    def _records(self, name: str) -> list[didhistory.KeyRecord]:
-        return [didhistory.KeyRecord(k.key_id, k.public, k.current) for k in self.keystore.public_keys(name)]
-
     def department(self, name: str, label_ko: str = "", label_en: str = "", *, accredited: bool = True) -> Department:
-        """Create the department's key, publish its did:web document, its two status lists; accredit it."""
-        did = didhistory.department_did(self.base_url, name)
-        self.keystore.create(name, controller=did)
-        doc = didhistory.build_did_document(did, self._records(name))
-        self.client.publish_did_document(name, didhistory.sign_did_document(doc, [self.keystore.signer(name)]))
+        """The department's key, did:web document and two status lists (the issuer's code); accredit it."""
+        from issuer.service import publish_department
+
+        did = publish_department(self.client, self.keystore, name, at=self.now, revocation=REVOCATION, suspension=SUSPENSION)
         dept = Department(name, did, label_ko or name, label_en or name)
-        signer = self.keystore.signer(name)
-        self.client.create_status_list(name, REVOCATION, "revocation", signer, issuer=did, at=self.now)
-        self.client.create_status_list(name, SUSPENSION, "suspension", signer, issuer=did, at=self.now)
         if accredited:
             self.accredit(dept)
         return dept
 
     def rotate_key(self, dept: Department) -> str:
         """Rotate the department key (new DID version signed by old and new key); re-sign its status lists."""
-        old = self.keystore.signer(dept.name)
-        new_id = self.keystore.rotate(dept.name)
-        previous = self.client.did_document(dept.name)
-        doc = didhistory.build_did_document(dept.did, self._records(dept.name), previous=previous)
-        self.client.publish_did_document(dept.name, didhistory.sign_did_document(doc, [self.keystore.signer(dept.name), old]))
-        for list_id in (REVOCATION, SUSPENSION):
-            self._resign(dept, list_id)
-        return new_id
+        from issuer.service import rotate_department_key
 
-    def _resign(self, dept: Department, list_id: str) -> None:
-        current = self.client.get_status_list(dept.name, list_id)
-        purpose, bits = statuslist.decode_list_credential(current)
-        vc = statuslist.status_list_credential(self.client.status_list_url(dept.name, list_id), dept.did, purpose, bits, self.now)
-        self.client.publish_status_list(dept.name, list_id, dataintegrity.sign(vc, self.keystore.signer(dept.name), at=self.now))
+        return rotate_department_key(self.client, self.keystore, dept.name, (REVOCATION, SUSPENSION), at=self.now)
 
     def _status_entries(self, dept: Department) -> tuple[list[dict[str, Any]], dict[str, int]]:
         entries, indexes = [], {}

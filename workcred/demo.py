@@ -51,9 +51,9 @@ import httpx
 from flask import Flask
 
 import schemas
-from agents import certificate, dataintegrity, didhistory, merkle, statuslist, verify
+from agents import certificate, dataintegrity, merkle, statuslist, verify
 from agents import receipts as receipts_
-from agents.errors import Error, NotFound, RegistryError
+from agents.errors import Error, RegistryError
 from agents.keys import Ed25519KeyPair
 from agents.keystore import KeyStore, open_keystore
 from agents.policies import checkpoint_fetcher, consistency_fetcher
@@ -198,22 +198,10 @@ def seed_city(
 
 
 def ensure_department(client: RegistryClient, keys: KeyStore, *, at: datetime) -> str:
-    """The demo department's key, did:web document and status lists (each only if missing); its DID."""
-    did = didhistory.department_did(client.base_url, DEPARTMENT)
-    if DEPARTMENT not in keys.names():
-        keys.create(DEPARTMENT, controller=did)
-    if client.did_document(DEPARTMENT) is None:
-        records = [didhistory.KeyRecord(k.key_id, k.public, k.current) for k in keys.public_keys(DEPARTMENT)]
-        doc = didhistory.build_did_document(did, records)
-        client.publish_did_document(DEPARTMENT, didhistory.sign_did_document(doc, [keys.signer(DEPARTMENT)]))
-    try:
-        existing = set(client.status_lists(DEPARTMENT))
-    except NotFound:
-        existing = set()
-    for list_id, purpose in ((REVOCATION, "revocation"), (SUSPENSION, "suspension")):
-        if list_id not in existing:
-            client.create_status_list(DEPARTMENT, list_id, purpose, keys.signer(DEPARTMENT), issuer=did, at=at)
-    return did
+    """The demo department's key, did:web document and status lists (the issuer's code); its DID."""
+    from issuer.service import publish_department
+
+    return publish_department(client, keys, DEPARTMENT, at=at, revocation=REVOCATION, suspension=SUSPENSION)
 
 
 def _period(today: date) -> dict[str, str]:
