@@ -44,8 +44,8 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     app = base_app(__name__, config)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)
-    # the registry publishes the trust list; TRUST_LIST_URL overrides where it lives
-    trust_list_url = config.extra.get("trust_list_url") or peer_url(config, "registry") + "/trust-list"
+    # the registry renders the trust list for people at /trust; TRUST_LIST_URL overrides where it lives
+    trust_list_url = config.extra.get("trust_list_url") or peer_url(config, "registry") + "/trust"
 
     @app.get("/")
     def index() -> str:

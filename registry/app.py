@@ -18,6 +18,7 @@ from web.factory import base_app
 from .anchoring import Anchoring
 from .api_log import bp as log_bp
 from .log import DEFAULT_ORIGIN, Log, RegistryContext
+from .pages import bp as pages_bp
 
 DEV_KEY_FILE = "registry-key.json"
 
@@ -55,6 +56,7 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     ctx = RegistryContext(engine, factory, log, tokens, load_witnesses(config))
     app.extensions["registry"] = ctx
     app.register_blueprint(log_bp)
+    app.register_blueprint(pages_bp)
     try:
         from .api_vdr import bp as vdr_bp
     except ModuleNotFoundError as e:

@@ -93,6 +93,16 @@ class VerifyResult:
         return self.first_bad_index is None and not self.problems
 
 
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A stored checkpoint as the registry's page shows it."""
+
+    size: int
+    root: bytes
+    signed_at: datetime
+    witnesses: tuple[str, ...]  # names of the configured witnesses that cosigned it
+
+
 class Log:
     """The log over one database: append, checkpoint, prove, verify."""
 
@@ -284,6 +294,22 @@ class Log:
     def latest_checkpoint(self) -> Checkpoint | None:
         note = self.latest_note()
         return None if note is None else parse_and_verify(note, self.verifiers)
+
+    def latest_signed(self, witnesses: Mapping[str, Ed25519PublicMultikey]) -> SignedCheckpoint | None:
+        """The newest checkpoint with when it was signed and which of `witnesses` cosigned it (for people)."""
+        with self._sf() as s:
+            row = s.execute(
+                select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            # cosignature lines were verified when they were stored (add_cosignatures)
+            keys = {_line_key(line) for line in _signature_lines(row.note)}
+            cosigned = tuple(
+                name for name, public in witnesses.items()
+                if (name, key_hash(name, public, ALG_COSIGNATURE_V1)) in keys
+            )
+            return SignedCheckpoint(int(row.size), bytes(row.root), row.created_at, cosigned)
 
     def latest_note(self) -> str | None:
         """The newest signed checkpoint note, as served at GET /log/checkpoint."""

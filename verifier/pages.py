@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import urllib.parse
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,24 +62,10 @@ VERDICT_STYLE = {
 }
 
 
-KST = timezone(timedelta(hours=9), "KST")  # Korea keeps no daylight saving time
-
-
-def _local_time(iso: Any, *, seconds: bool = False) -> str:
-    """An ISO date-time shown in Korea's time, e.g. `2026-11-25 21:13 KST` (employers are in Seoul)."""
-    try:
-        when = datetime.fromisoformat(str(iso))
-    except ValueError:
-        return str(iso or "")
-    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(KST)
-    return when.strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
-
-
 @bp.record_once
 def _setup(state: Any) -> None:
     """Add the pages' messages to the app's catalogs and make the QR-link follower."""
     app: Flask = state.app
-    app.jinja_env.filters["local_time"] = _local_time
     catalogs = app.extensions.get("workcred.i18n")
     if catalogs is not None:
         for lang, messages in load_catalogs(HERE / "templates" / "i18n").items():

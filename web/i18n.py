@@ -8,6 +8,7 @@ Each role may add `<role package>/i18n/{ko,en}.json`; its keys override the shar
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ DEFAULT_LANG = "ko"
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 SHARED_DIR = Path(__file__).parent / "i18n"
+KST = timezone(timedelta(hours=9), "KST")  # Korea keeps no daylight saving time
 
 
 def load_catalogs(*dirs: Path) -> dict[str, dict[str, str]]:
@@ -61,6 +63,22 @@ def translate(key: str, lang: str | None = None, *, default: str | None = None, 
     return text.format(**params) if params else text
 
 
+def local_time(value: Any, *, seconds: bool = False) -> str:
+    """A date-time (ISO text or datetime; naive means UTC) in Korea's time, e.g. `2026-11-25 21:13 KST`.
+
+    The `local_time` template filter: the city, its workers and employers are in Seoul.
+    """
+    if isinstance(value, datetime):
+        when = value
+    else:
+        try:
+            when = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value or "")
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(KST)
+    return when.strftime("%Y-%m-%d %H:%M:%S KST" if seconds else "%Y-%m-%d %H:%M KST")
+
+
 def lang_url(lang: str) -> str:
     """The current page's URL with `?lang=` set to `lang` (other query parameters kept)."""
     args = request.args.to_dict(flat=False)
@@ -73,6 +91,7 @@ def install(app: Flask, *extra_dirs: Path) -> None:
     own = Path(app.root_path) / "i18n"
     app.extensions["workcred.i18n"] = load_catalogs(SHARED_DIR, own, *extra_dirs)
     app.jinja_env.globals.update(t=translate, lang_url=lang_url, current_lang=current_lang, LANGS=LANGS)
+    app.jinja_env.filters["local_time"] = local_time
 
     @app.context_processor
     def _lang() -> dict[str, str]:

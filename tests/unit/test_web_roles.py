@@ -33,7 +33,7 @@ def test_issuer_page_names_the_configured_departments_and_links_the_trust_list()
     client = app.test_client()
     html = client.get("/").get_data(as_text=True)
     assert "일자리정책과" in html and "청년정책과" in html and "<code>youth</code>" in html
-    assert 'href="https://reg.example/trust-list"' in html
+    assert 'href="https://reg.example/trust"' in html  # the rendered page, not the raw JSON
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Job Policy Division" in english and "청년정책과" in english  # no English name: the Korean one
 
