@@ -25,6 +25,8 @@ MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 DEFAULT_TTL_MS = 300_000
 #: bound on the pages of one history a client follows
 MAX_HISTORY_PAGES = 1000
+#: items per batch round trip (the registry's own bound)
+BATCH = 1000
 
 
 class RegistryClient:
@@ -88,6 +90,31 @@ class RegistryClient:
             "POST", "/log/entries", {"type": type_tag, "digest": multibase.b64url(digest)}, auth=True
         )
         return dict(data)
+
+    def append_batch(self, items: Sequence[tuple[str, bytes]]) -> list[dict[str, Any]]:
+        """Append many leaves in one round trip; a (type, digest) already logged comes back as it is
+        (`created: false`), so sending a batch again after a crash logs nothing twice."""
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(items), BATCH):
+            body = {"entries": [{"type": t, "digest": multibase.b64url(d)} for t, d in items[start : start + BATCH]]}
+            _, data = self._request("POST", "/log/entries/batch", body, auth=True)
+            entries = data.get("entries") if isinstance(data, dict) else None
+            if not isinstance(entries, list) or len(entries) != len(body["entries"]):
+                raise RegistryError("the registry answered a batch with another count", message_ko="등록소가 일괄 요청에 다른 개수로 답했습니다")
+            out.extend(dict(e) for e in entries)
+        return out
+
+    def receipts(self, indexes: Sequence[int]) -> list[Receipt | None]:
+        """The receipts of many leaves (None for those no checkpoint covers yet), 1000 per round trip."""
+        out: list[Receipt | None] = []
+        for start in range(0, len(indexes), BATCH):
+            chunk = [int(i) for i in indexes[start : start + BATCH]]
+            _, data = self._request("POST", "/log/receipts/batch", {"indexes": chunk}, auth=True)
+            receipts = data.get("receipts") if isinstance(data, dict) else None
+            if not isinstance(receipts, list) or len(receipts) != len(chunk):
+                raise RegistryError("the registry answered a batch with another count", message_ko="등록소가 일괄 요청에 다른 개수로 답했습니다")
+            out.extend(None if r is None else Receipt.from_json(r) for r in receipts)
+        return out
 
     def receipt(self, index: int) -> Receipt | None:
         """The receipt of a leaf, or None until a checkpoint covers it."""
@@ -173,6 +200,18 @@ class RegistryClient:
                 "the registry returned no index", message_ko="등록소가 색인을 돌려주지 않았습니다"
             )
         return index
+
+    def allocate_statuses(self, department: str, list_id: str, count: int) -> list[int]:
+        """`count` fresh random unused indexes of the list, 1000 per round trip."""
+        out: list[int] = []
+        while len(out) < count:
+            n = min(BATCH, count - len(out))
+            _, data = self._request("POST", f"/status/{department}/{list_id}/allocate/batch", {"count": n}, auth=True)
+            indexes = data.get("indexes") if isinstance(data, dict) else None
+            if not isinstance(indexes, list) or len(indexes) != n or not all(type(i) is int for i in indexes):
+                raise RegistryError("the registry returned no indexes", message_ko="등록소가 색인을 돌려주지 않았습니다")
+            out.extend(indexes)
+        return out
 
     def set_status(
         self,

@@ -63,7 +63,10 @@ def create_app(config: RoleConfig | None = None) -> Flask:
         if e.name != "registry.api_vdr":
             raise
     else:
+        from .api_batch import bp as batch_bp
+
         app.register_blueprint(vdr_bp)
+        app.register_blueprint(batch_bp)  # after vdr: /status/<d>/<l>/allocate/batch beside /allocate
     log.checkpoint()  # a signed (possibly empty) checkpoint is always available
     if extra.get("background", "1") != "0":
         log.start_background()

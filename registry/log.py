@@ -56,6 +56,10 @@ _SQL_SIZE = select(LogState.__table__.c.size).where(LogState.__table__.c.id == S
 _SQL_INDEX_OF_LEAF = select(_ENTRY.idx).where(_ENTRY.leaf_hash == bindparam("leaf"))
 _SQL_LEAVES = select(_ENTRY.idx, _ENTRY.leaf_hash).where(_ENTRY.idx.in_(bindparam("ids", expanding=True)))
 _SQL_NODES = select(_NODE.id, _NODE.hash).where(_NODE.id.in_(bindparam("ids", expanding=True)))
+_SQL_BY_DIGEST = select(_ENTRY.idx, _ENTRY.type, _ENTRY.salt, _ENTRY.digest, _ENTRY.leaf_hash).where(
+    _ENTRY.digest.in_(bindparam("digests", expanding=True))
+)
+_SQL_SALTS = select(_ENTRY.idx, _ENTRY.type, _ENTRY.salt).where(_ENTRY.idx.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,59 @@ class Log:
             update(LogState).where(LogState.id == STATE_ID).values(frontier=b"".join(stack))
         )
         return [AppendResult(start + i, s, h) for i, (s, h) in enumerate(zip(salts, leaves, strict=True))]
+
+    def append_once(self, session: Session, items: Sequence[tuple[str, bytes]]) -> list[tuple[AppendResult, bool]]:
+        """Like `append_many`, but an item whose (type, digest) is already logged returns that entry.
+
+        The bulk issuer's crash safety: it stores a signed credential before logging it, and on a
+        resume sends the same digests again; each gets exactly one leaf. Returns (result, created).
+        """
+        if not items:
+            return []
+        existing: dict[tuple[str, bytes], AppendResult] = {}
+        digests = sorted({d for _, d in items})
+        for start in range(0, len(digests), _IN_BATCH):
+            for idx, t, salt, d, h in session.execute(
+                _SQL_BY_DIGEST, {"digests": digests[start : start + _IN_BATCH]}
+            ):
+                existing.setdefault((str(t), bytes(d)), AppendResult(int(idx), bytes(salt), bytes(h)))
+        fresh = list(dict.fromkeys(item for item in items if item not in existing))
+        created = dict(zip(fresh, self.append_many(session, fresh), strict=True))
+        return [(existing[i], False) if i in existing else (created[i], True) for i in items]
+
+    def receipts(self, indexes: Sequence[int]) -> list[Receipt | None]:
+        """`receipt(i)` for many entries against one checkpoint, their proof nodes read together."""
+        with self._sf() as s:
+            cp_row = s.execute(
+                select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+            ).scalar_one_or_none()
+            size = cp_row.size if cp_row is not None else 0
+            covered = sorted({i for i in indexes if 0 <= i < size})
+            conn = s.connection()
+            rows: dict[int, tuple[str, bytes]] = {}
+            for chunk in _chunks(covered):
+                for idx, t, salt in conn.execute(_SQL_SALTS, {"ids": list(chunk)}):
+                    rows[int(idx)] = (str(t), bytes(salt))
+            wanted = {n for i in covered for n in merkle.inclusion_nodes(i, size)}
+            nodes = self._fetch_nodes(conn, wanted)
+        out: list[Receipt | None] = []
+        for i in indexes:
+            if i not in rows or cp_row is None:
+                out.append(None)
+                continue
+            proof = merkle.inclusion_proof(i, size, _getter(nodes))
+            t, salt = rows[i]
+            out.append(
+                Receipt(
+                    origin=self.origin,
+                    index=i,
+                    type=t,
+                    salt=b64url(salt),
+                    inclusionProof=tuple(b64url(p) for p in proof),
+                    checkpoint=cp_row.note,
+                )
+            )
+        return out
 
     def _lock_state(self, session: Session, grow: int) -> tuple[int, list[bytes]]:
         """`UPDATE log_state SET size = size + grow ... RETURNING`: the lock is held until commit."""

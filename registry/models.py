@@ -41,7 +41,8 @@ class LogEntry(Base):
     index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(32))
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: indexed for `Log.append_once` (the bulk issuer's idempotent append)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,8 @@ from .log import RegistryContext
 from .vdr_dids import DidRegistry, check_department, dumps
 from .vdr_models import StatusAllocation, StatusListVersion
 
+#: indexes per `allocate_many` call
+MAX_ALLOCATE = 1000
 _LIST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
@@ -231,6 +234,52 @@ class StatusRegistry:
             return True
 
         return statuslist.allocate(length, claim)
+
+
+    def allocate_many(self, department: str, list_id: str, count: int) -> list[int]:
+        """`count` fresh random indexes of a list in one transaction (the bulk issuer's drafts)."""
+        length = self.latest(department, list_id).length
+        if not 1 <= count <= MAX_ALLOCATE:
+            raise InvalidInput(
+                f"count is 1-{MAX_ALLOCATE}", message_ko=f"count는 1~{MAX_ALLOCATE} 사이여야 합니다"
+            )
+        if count > length // 2:
+            raise Conflict(
+                "the status list has too few free indexes for this batch",
+                message_ko="상태 목록에 이만큼 비어 있는 색인이 없습니다",
+            )
+        for _ in range(8):
+            # random distinct candidates (group privacy, as `allocate`), minus those already taken
+            picked: set[int] = set()
+            while len(picked) < count:
+                picked.add(secrets.randbelow(length))
+            try:
+                with transaction(self._ctx.session_factory) as s:
+                    taken = set(
+                        s.scalars(
+                            select(StatusAllocation.index).where(
+                                StatusAllocation.department == department,
+                                StatusAllocation.list_id == list_id,
+                                StatusAllocation.index.in_(sorted(picked)),
+                            )
+                        )
+                    )
+                    free = [i for i in picked if i not in taken]
+                    while len(free) < count:  # top up the few that were taken
+                        i = secrets.randbelow(length)
+                        if i not in taken and i not in free:
+                            free.append(i)
+                    s.execute(
+                        insert(StatusAllocation),
+                        [{"department": department, "list_id": list_id, "index": i} for i in free[:count]],
+                    )
+            except IntegrityError:
+                continue  # a top-up or a concurrent writer took one of them: draw again
+            return free[:count]
+        raise Conflict(
+            "could not find free status indexes; the list is nearly full",
+            message_ko="빈 상태 색인을 찾지 못했습니다. 상태 목록이 거의 찼습니다",
+        )
 
 
 def _conflict() -> Conflict:
