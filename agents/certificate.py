@@ -22,12 +22,14 @@ import io
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from . import loader
+from ._pdffont import subset_font
 from .errors import Error, InvalidInput, ResourceLimit
 
 __all__ = [
@@ -53,6 +55,7 @@ RECEIPTS_FILE = "workcred-receipts.json"
 RECEIPTS_MEDIA_TYPE = "application/json"
 MAX_PDF_BYTES = 5 * 1024 * 1024
 MAX_EMBEDDED_BYTES = 1024 * 1024
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F))
 MAX_QR_URL = 256  # a printable QR stays small and scannable from paper
 
 FONT_DIRS = ("/usr/share/fonts/truetype/nanum", "/usr/share/fonts/nanum", "/usr/local/share/fonts/nanum")
@@ -61,6 +64,7 @@ FONT_BOLD = "NanumGothicBold.ttf"
 
 #: the LSA art. 39 items a certificate may show, in print order (only present ones are printed)
 ITEMS = ("project", "employmentPeriod", "duties", "position", "wage")
+_PRINTED_LABELS = frozenset({"employee.name", "employee.birthDate", "employer.name", "project.name", "records", *ITEMS})
 
 TEXT = {
     "ko": {
@@ -242,6 +246,36 @@ def _compact(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
+def _xmp(title: str, subject: str, lang: str, when: datetime) -> str:
+    """PDF/A-3U identification and the document's metadata (PDF/A keeps them in XMP, not /Info).
+
+    fpdf2 would stamp the modification date with the clock; ours is `when`, so the same inputs
+    give the same bytes.
+    """
+    from html import escape
+
+    stamp = when.isoformat(timespec="seconds")
+    return "\n".join(
+        [
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
+            ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+            '  <rdf:Description rdf:about=""',
+            '    xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"',
+            '    xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"',
+            f'    xmp:CreatorTool="workcred" xmp:CreateDate="{stamp}" xmp:ModifyDate="{stamp}" xmp:MetadataDate="{stamp}"',
+            f'    pdf:Keywords="{LAYOUT_VERSION}" pdf:Producer="workcred (fpdf2)">',
+            "   <pdfaid:part>3</pdfaid:part>",
+            "   <pdfaid:conformance>U</pdfaid:conformance>",
+            f'   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>',
+            f'   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(subject)}</rdf:li></rdf:Alt></dc:description>',
+            f"   <dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>",
+            "  </rdf:Description>",
+            " </rdf:RDF>",
+            "</x:xmpmeta>",
+        ]
+    )
+
+
 def build_certificate_pdf(
     presentation: dict[str, Any],
     receipts: dict[str, Any],
@@ -261,7 +295,7 @@ def build_certificate_pdf(
     import segno
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
-    from fpdf.fonts import FontFace
+    from fpdf.fonts import FontFace, TTFFont
 
     import schemas
 
@@ -285,18 +319,30 @@ def build_certificate_pdf(
     # fontTools reports each NanumGothic hinting table it drops while subsetting: expected, not news
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
     regular, bold = find_fonts()
+    # every character the page can print: the fixed texts, the labels, the credentials' strings
+    used_labels = [v for k, v in lab.items() if k in _PRINTED_LABELS or k.startswith("wage.")]
+    chars = set(_PRINTABLE_ASCII).union(*text.values(), *used_labels, _compact(vcs).decode("utf-8"), qr_url)
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = FPDF(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3U")
     pdf.set_creation_date(when)
     pdf.set_title(text["title"])
     pdf.set_subject(text["subtitle"])
     pdf.set_creator("workcred")
     pdf.set_keywords(LAYOUT_VERSION)
     pdf.set_lang("ko-KR" if lang == "ko" else "en")
+    pdf.set_xmp_metadata(_xmp(text["title"], text["subtitle"], "ko-KR" if lang == "ko" else "en", when))
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font("Nanum", "", str(regular))
-    pdf.add_font("Nanum", "B", str(bold))
+    with tempfile.TemporaryDirectory(prefix="workcred-font-") as tmp:
+        for style, path in (("", regular), ("B", bold)):
+            # fpdf2 reads fonts from files: hand it a subset of just this page's characters
+            small = Path(tmp) / f"Nanum{style}.ttf"
+            small.write_bytes(subset_font(path, chars, style="Bold" if style else "Regular"))
+            pdf.add_font("Nanum", style, str(small))
+            # fpdf2 subsets it again on output; the outlines are unchanged, so skip re-measuring each
+            added = pdf.fonts[f"nanum{style}"]
+            if isinstance(added, TTFFont):
+                added.ttfont.recalcBBoxes = False
     pdf.add_page()
     width = pdf.epw
     line: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
@@ -389,7 +435,8 @@ def build_certificate_pdf(
     pdf.set_draw_color(0, 55, 123)
     pdf.rect(20, top, width, box_h)
     png = io.BytesIO()
-    segno.make_qr(qr_url, error="m").save(png, kind="png", scale=10, border=4)
+    # 3 px a module: sharp when a viewer smooths the scaled image, and quick to write
+    segno.make_qr(qr_url, error="m").save(png, kind="png", scale=3, border=4)
     pdf.image(png, x=24, y=top + 4, w=qr_size, h=qr_size, alt_text="QR")
     note_x = 24 + qr_size + 5
     pdf.set_xy(note_x, top + 4)

@@ -97,7 +97,8 @@ def test_embedded_file_specs_name_media_type_and_relationship(pdf: bytes) -> Non
     assert rc_spec["/AFRelationship"] == "/Supplement"
     assert vp_spec["/EF"]["/F"].get_object()["/Subtype"] == "/application/vp+ld+json"
     assert rc_spec["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
-    assert reader.metadata is not None and reader.metadata.get("/Keywords") == certificate.LAYOUT_VERSION
+    xmp = reader.xmp_metadata
+    assert xmp is not None and xmp.pdf_keywords == certificate.LAYOUT_VERSION
     assert len(reader.pages) == 1
 
 
@@ -204,3 +205,74 @@ def _did_key_resolver() -> Any:
     from agents.did import Resolver
 
     return Resolver(methods=("key",))
+
+
+# --- PDF/A-3, the embedded font subset, what tools read off the page ------------------------------------
+
+
+def test_pdfa3u_identification_output_intent_and_associated_files(pdf: bytes) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    assert reader.pdf_header == "%PDF-1.7"
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    pdfaid = "http://www.aiim.org/pdfa/ns/id/"
+    assert [e.firstChild.data for e in xmp.get_element("", pdfaid, "part")] == ["3"]
+    assert [e.firstChild.data for e in xmp.get_element("", pdfaid, "conformance")] == ["U"]
+    assert xmp.dc_title == {"x-default": "경력증명서"}
+    assert xmp.xmp_create_date == xmp.xmp_modify_date == AT.replace(tzinfo=None)  # pypdf gives naive UTC
+    intent = root["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1" and len(intent["/DestOutputProfile"].get_object().get_data()) > 0
+    # PDF/A-3 associated files: the catalog's /AF lists both file specifications
+    af = {spec.get_object()["/F"]: spec.get_object()["/AFRelationship"] for spec in root["/AF"]}
+    assert af == {certificate.PRESENTATION_FILE: "/Data", certificate.RECEIPTS_FILE: "/Supplement"}
+    assert "/Info" not in reader.trailer  # PDF/A-3 keeps the metadata in XMP only
+
+
+def _embedded_fonts(pdf: bytes) -> dict[str, bytes]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    out = {}
+    for font in reader.pages[0]["/Resources"]["/Font"].values():
+        descendant = font.get_object()["/DescendantFonts"][0].get_object()
+        out[str(descendant["/BaseFont"])] = descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+    return out
+
+
+def test_korean_text_is_an_embedded_subset_of_nanum_gothic(pdf: bytes) -> None:
+    from fontTools.ttLib import TTFont
+
+    fonts = _embedded_fonts(pdf)
+    assert sorted(name.split("+", 1)[1] for name in fonts) == ["NanumGothic", "NanumGothicBold"]
+    for name, data in fonts.items():
+        assert name.startswith("/MPDFAA+")  # the subset tag
+        font = TTFont(io.BytesIO(data))
+        # a few hundred glyphs, not NanumGothic's 20,138: only what this page draws
+        assert 20 < font["maxp"].numGlyphs < 400, name
+        assert len(data) < 80_000
+    regular = TTFont(io.BytesIO(next(d for n, d in fonts.items() if n.endswith("NanumGothic"))))
+    assert {ord(c) for c in "홍길동경력"} <= set(regular.getBestCmap())
+    assert len(pdf) <= 150 * 1024
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_pdftotext_reads_the_korean_text(pdf: bytes, tmp_path: Path) -> None:
+    (tmp_path / "cert.pdf").write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(tmp_path / "cert.pdf"), "-"], check=True, timeout=60, capture_output=True, text=True).stdout
+    for expected in ("경력증명서", "홍길동", "2026 서울 데이터 서포터즈", "시급 12,121원", "위와 같이 경력을 증명합니다.", QR_URL):
+        assert expected in out, expected
+
+
+def test_rare_syllables_and_missing_glyphs(presentation: dict[str, Any]) -> None:
+    # 똠 and 햏 are outside KS X 1001 but in NanumGothic; 𠀀 (CJK Ext. B) is in no font we ship
+    issuer, holder = Ed25519KeyPair.from_seed(b"i" * 32), Ed25519KeyPair.from_seed(b"h" * 32)
+    vc = signed_credential(issuer, holder)
+    vc_unsigned = {k: v for k, v in vc.items() if k != "proof"}
+    vc_unsigned["credentialSubject"]["employee"]["name"] = "김똠햏𠀀"
+    vp = verify.create_presentation([dataintegrity.sign(vc_unsigned, issuer, at=AT)], holder, challenge="c", domain="d", at=AT)
+    out = certificate.build_certificate_pdf(vp, {}, qr_url=QR_URL, at=AT)
+    assert "김똠햏" in _page_text(out)
+    assert certificate.extract_from_pdf(out)[0] == vp
