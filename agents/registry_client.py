@@ -225,9 +225,23 @@ class RegistryClient:
         cryptosuite: str = dataintegrity.RDFC,
     ) -> dict[str, Any]:
         """Fetch the current list, set or clear one bit, re-sign and publish; returns the new credential."""
+        return self.set_statuses(department, list_id, {index: value}, signer, at=at, cryptosuite=cryptosuite)
+
+    def set_statuses(
+        self,
+        department: str,
+        list_id: str,
+        changes: Mapping[int, bool],
+        signer: Signer,
+        *,
+        at: datetime | None = None,
+        cryptosuite: str = dataintegrity.RDFC,
+    ) -> dict[str, Any]:
+        """Set or clear many bits of one list in one new version (one fetch, one signature, one publish)."""
         current = self.get_status_list(department, list_id)
         _, bits = statuslist.decode_list_credential(current)
-        bits.set(index, value)
+        for index, value in changes.items():
+            bits.set(index, value)
         return self._republish(department, list_id, current, bits, signer, at, cryptosuite)
 
     def status_lists(self, department: str) -> list[str]:

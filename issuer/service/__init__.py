@@ -20,7 +20,7 @@ from web import db, envelope
 from web.config import RoleConfig, peer_url
 
 from ._base import SYSTEM, Actor, digest
-from ._contracts import ContractsMixin, ContractView, DraftResult, OfferResult
+from ._contracts import ContractView, DraftResult, OfferResult
 from ._departments import (
     REVOCATION,
     SUSPENSION,
@@ -29,11 +29,16 @@ from ._departments import (
     publish_department,
     rotate_department_key,
 )
+from ._issuing import REINSTATE, REVOKE, SUPERSEDED, SUSPEND, IssueResult
 from ._outbox import DbOutbox, Message, Outbox, Sender
 from ._projects import ProjectView, compose_subject
+from ._records import CERTIFICATE_ITEMS, AuditView, ReadyCredential, RecordsMixin
 from ._roster import AddResult, ParticipantDetails, ParticipantRow, ParticipantView, mask_phone
+from ._wallet import Bound, CodeSent, InvitationLocked, WalletContract, WorkerAuth
 
 __all__ = [
+    "CERTIFICATE_ITEMS", "REINSTATE", "REVOKE", "SUPERSEDED", "SUSPEND", "AuditView", "Bound", "CodeSent",
+    "InvitationLocked", "IssueResult", "ReadyCredential", "WalletContract", "WorkerAuth",
     "REVOCATION", "SUSPENSION", "SYSTEM", "Actor", "AddResult", "ContractView", "DbOutbox", "DepartmentView",
     "DraftResult", "IssuerService", "Message", "OfferResult", "Outbox", "ParticipantDetails", "ParticipantRow",
     "ParticipantView", "ProjectView", "Sender", "compose_subject", "digest", "mask_phone", "publish_department",
@@ -41,7 +46,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class IssuerService(DepartmentsMixin, ContractsMixin):
+class IssuerService(DepartmentsMixin, RecordsMixin):
     """Everything the issuer does, as typed calls (see the mixins for each part)."""
 
     @classmethod

@@ -57,6 +57,11 @@ def digest(document: Any) -> str:
     return multibase.b64url(hashlib.sha256(jcs.canonicalize(document)).digest())
 
 
+def aware(at: datetime) -> datetime:
+    """SQLite gives naive datetimes back (stored as UTC): make them comparable."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def not_found(what_en: str, what_ko: str) -> NotFound:
     return NotFound(f"no such {what_en}", message_ko=f"해당 {what_ko}이(가) 없습니다")
 

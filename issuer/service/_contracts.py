@@ -20,7 +20,7 @@ from agents.errors import Conflict, InvalidInput
 from schemas import Violation
 
 from .. import models
-from ._base import SYSTEM, Actor, digest, dumps, not_found
+from ._base import SYSTEM, Actor, aware, digest, dumps, not_found
 from ._projects import ProjectsMixin, compose_subject
 from ._roster import RosterMixin
 
@@ -205,7 +205,7 @@ class ContractsMixin(RosterMixin, ProjectsMixin):
                 raise not_found("participant", "참여자")
             for inv in s.scalars(select(models.Invitation).where(models.Invitation.participant_id == p.id,
                                                                  models.Invitation.used_at.is_(None))):  # fmt: skip
-                inv.expires_at = min(inv.expires_at, self.now())  # older links stop working
+                inv.expires_at = min(aware(inv.expires_at), self.now())  # older links stop working
             link = self.new_invitation(s, p)
             dek = self.dek(p)
             body = f"[서울시] 전자지갑 연결 링크입니다. Your wallet link: {link}"
