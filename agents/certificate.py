@@ -322,6 +322,9 @@ def build_certificate_pdf(
     # every character the page can print: the fixed texts, the labels, the credentials' strings
     used_labels = [v for k, v in lab.items() if k in _PRINTED_LABELS or k.startswith("wage.")]
     chars = set(_PRINTABLE_ASCII).union(*text.values(), *used_labels, _compact(vcs).decode("utf-8"), qr_url)
+    # bold sets only the title, the section heads and the issuer: a much smaller font
+    headings = (text["title"], text["worker"], text["record"], text["verify_title"], lab.get("records", ""))
+    bold_chars = set("0123456789 ").union(*headings, issuer_name(vcs[0]))
 
     pdf = FPDF(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3U")
     pdf.set_creation_date(when)
@@ -334,10 +337,10 @@ def build_certificate_pdf(
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     with tempfile.TemporaryDirectory(prefix="workcred-font-") as tmp:
-        for style, path in (("", regular), ("B", bold)):
+        for style, path, used in (("", regular, chars), ("B", bold, bold_chars)):
             # fpdf2 reads fonts from files: hand it a subset of just this page's characters
             small = Path(tmp) / f"Nanum{style}.ttf"
-            small.write_bytes(subset_font(path, chars, style="Bold" if style else "Regular"))
+            small.write_bytes(subset_font(path, used, style="Bold" if style else "Regular"))
             pdf.add_font("Nanum", style, str(small))
             # fpdf2 subsets it again on output; the outlines are unchanged, so skip re-measuring each
             added = pdf.fonts[f"nanum{style}"]

@@ -121,6 +121,17 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A held credential's summary without the credential (what lists and the career view show)."""
+
+    credential_id: str
+    kind: str
+    contract_id: str | None
+    status: str
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Share:
     id: int
     channel: str
@@ -309,6 +320,20 @@ class WalletStore:
                 q = q.where(HeldCredential.kind == kind)
             rows = s.scalars(q.order_by(HeldCredential.end_date.desc(), HeldCredential.id.desc())).all()
             return [_held(dek, w.id, r) for r in rows]
+
+    def summaries(self, worker_id: str, kinds: tuple[str, ...] = ("contract", "career")) -> list[Summary]:
+        """The worker's credentials of `kinds` as their summaries only (the career view): the
+        credentials themselves stay sealed; one indexed query, newest end date first."""
+        with self.factory() as s:
+            w = self._worker(s, worker_id)
+            dek = self._dek(w)
+            rows = s.execute(select(HeldCredential.credential_id, HeldCredential.kind, HeldCredential.contract_id,
+                                    HeldCredential.status, HeldCredential.sealed_summary)
+                             .where(HeldCredential.worker_id == w.id, HeldCredential.kind.in_(kinds))
+                             .order_by(HeldCredential.end_date.desc())).all()  # fmt: skip
+            return [Summary(cid, kind, contract, status,
+                            json.loads(envelope.open(dek, sealed, aad(w.id, "held.summary", cid))) if sealed else {})
+                    for cid, kind, contract, status, sealed in rows]  # fmt: skip
 
     def credential(self, worker_id: str, credential_id: str) -> Held:
         with self.factory() as s:
