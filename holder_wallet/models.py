@@ -13,7 +13,8 @@ copied to another row or worker does not open.
 
 - `worker`: one wallet account. `did` is the worker's did:key (the secret key sealed in
   `sealed_secret_key`), `issuer_worker_id` the issuer's id of the roster row (a lost phone binds the
-  same id again and finds this account), `user_handle` the WebAuthn user id (random, not the DID).
+  same id again and finds this account), `identity_index` a keyed blind index of name and birth
+  date (how the wallet finds that account before the issuer answers), `user_handle` the WebAuthn user id (random, not the DID).
 - `worker_passkey`: the worker's passkeys (WebAuthn credential id, COSE public key, sign count).
 - `held_credential`: contracts, career records and certificates with their registry receipts.
 - `share_event`: the history of what was shared with whom (or refused).
@@ -62,6 +63,8 @@ class Worker(Base):
     did: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     issuer_worker_id: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     user_handle: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # keyed blind index (web.envelope) of name + birth date: finds the account again after a lost phone
+    identity_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # the DEK wrapped by the master key; NULL = erased (every sealed value of the worker is unreadable)
     wrapped_dek: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     sealed_profile: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # {name, birthDate}

@@ -185,12 +185,23 @@ class WalletStore:
             raise NotFound("no such wallet account", message_ko="전자지갑 계정을 찾을 수 없습니다")
         return w
 
+    def identity_index(self, name: str, birth_date: str) -> str:
+        """The keyed blind index of a person's name and birth date (as the issuer matches them)."""
+        return self.master.blind_index("text", envelope.normalise("name", name) + "|" + envelope.normalise("birth-date", birth_date))
+
+    def accounts_for_identity(self, name: str, birth_date: str) -> list[str]:
+        """Ids of the live accounts whose holder gave this name and birth date."""
+        with self.factory() as s:
+            q = select(Worker.id).where(Worker.identity_index == self.identity_index(name, birth_date), Worker.wrapped_dek.is_not(None))
+            return list(s.scalars(q))
+
     def create_account(self, *, name: str, birth_date: str, key: Ed25519KeyPair | None = None) -> Account:
         """A new account with its own data key and did:key (a fresh key unless one is restored)."""
         key = key or Ed25519KeyPair.generate()
         wid = secrets.token_urlsafe(16)
         dek, wrapped = self.master.new_wrapped_key(wid)
         w = Worker(id=wid, did=key.public.did_key, user_handle=secrets.token_bytes(32), wrapped_dek=wrapped,
+                   identity_index=self.identity_index(name, birth_date),
                    sealed_profile=envelope.seal(dek, _json_bytes({"name": name, "birthDate": birth_date}), aad(wid, "worker.profile")),
                    sealed_secret_key=envelope.seal(dek, key.seed, aad(wid, "worker.secret_key")),
                    created_at=self.clock())  # fmt: skip
@@ -253,9 +264,13 @@ class WalletStore:
 
     # --- passkeys ------------------------------------------------------------------------------
 
-    def add_passkey(self, worker_id: str, credential_id: bytes, public_key: bytes, sign_count: int, transports: list[str]) -> None:
+    def add_passkey(self, worker_id: str, credential_id: bytes, public_key: bytes, sign_count: int, transports: list[str],
+                    *, replace: bool = False) -> None:  # fmt: skip
+        """Add a passkey; `replace` first removes the others (a fresh identity check after a lost phone)."""
         with self._tx() as s:
             self._dek(self._worker(s, worker_id))
+            if replace:
+                s.execute(delete(WorkerPasskey).where(WorkerPasskey.worker_id == worker_id))
             s.add(WorkerPasskey(worker_id=worker_id, credential_id=credential_id, public_key=public_key,
                                 sign_count=sign_count, transports=",".join(transports), created_at=self.clock()))  # fmt: skip
 
@@ -411,6 +426,7 @@ class WalletStore:
             w.wrapped_dek = None
             w.did = None
             w.issuer_worker_id = None
+            w.identity_index = None
             w.sealed_worker_token = None
             w.erased_at = self.clock()
 
