@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
 
-from web import db, envelope
+from flask import Flask
+
+from web import db, envelope, passkeys
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
+from . import auth, pages, present, signing
+from .models import passkey_challenge
+from .service import WalletService, WalletSettings
 from .store import WalletStore
 
 
-def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey | None = None) -> Flask:
+def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey | None = None, **service_options: Any) -> Flask:
     """The wallet app (`gunicorn 'holder_wallet.app:create_app()'`); migrates its database.
 
-    The master key comes from WORKCRED_WALLET_MASTER_KEY or _MASTER_KEY_FILE (web/envelope.py);
-    `app.extensions["wallet"]` is the `WalletStore` every page goes through.
+    Settings: WORKCRED_WALLET_MASTER_KEY or _MASTER_KEY_FILE (web/envelope.py), the issuer and the
+    registry from WORKCRED_WALLET_ISSUER_URL / _REGISTRY_URL (else their WORKCRED_<ROLE>_BASE_URL).
+    `app.extensions["wallet.service"]` is the `WalletService` every page goes through;
+    `service_options` go to it (tests pass `http=` or `clock=`).
     """
     config = config or RoleConfig.from_env("wallet")
     app = base_app(__name__, config)
+    app.config["PASSKEY_RP_NAME"] = "서울시 근로자 전자지갑"
     url = config.database_url or db.database_url("wallet")
     db.migrate("holder_wallet", url)
     engine = db.make_engine(url)
-    store = WalletStore(db.session_factory(engine), master or envelope.load_master_key("wallet", dev=config.dev))
+    factory = db.session_factory(engine)
+    store = WalletStore(factory, master or envelope.load_master_key("wallet", dev=config.dev))
+    settings = WalletSettings(config.base_url, peer_url(config, "issuer"), peer_url(config, "registry"), dev=config.dev)
     app.extensions["wallet"] = store
+    app.extensions["wallet.service"] = WalletService(store, settings, **service_options)
     app.extensions["wallet.engine"] = engine
-    verifier = peer_url(config, "verifier")
-
-    @app.get("/")
-    def index() -> str:
-        return render_template("wallet/index.html", verifier_url=verifier)
-
+    passkeys.install(app, passkeys.SqlChallengeStore(factory, passkey_challenge))
+    for bp in (auth.bp, pages.bp, signing.bp, present.bp):
+        app.register_blueprint(bp)
+    app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"))
     return app

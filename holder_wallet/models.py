@@ -39,6 +39,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from web import passkeys
+
 #: the kinds of held credential (the career view reads `contract` and `career`)
 KINDS = ("contract", "career", "certificate")
 #: status of a held credential as the wallet last saw it (live status comes from the status lists)
@@ -53,6 +55,10 @@ def _now() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+#: pending WebAuthn challenges (web.passkeys.SqlChallengeStore): shared by every gunicorn worker
+passkey_challenge = passkeys.challenge_table(Base.metadata)
 
 
 class Worker(Base):

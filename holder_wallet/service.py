@@ -174,6 +174,20 @@ class WalletService:
                 self.store.set_status(account_id, h.credential_id, now, h.status_reason)
         return self.store.credentials(account_id)
 
+    def export_files(self, account_id: str, lang: str) -> dict[str, bytes]:
+        """The PDFs that go into a backup: each held contract as the issuer renders it (when reachable)."""
+        files: dict[str, bytes] = {}
+        token = self.store.worker_token(account_id)
+        if token is None:
+            return files
+        client = self.issuer(lang)
+        for h in self.store.credentials(account_id, "contract"):
+            try:
+                files[f"contract-{h.credential_id.rsplit(':', 1)[-1]}.pdf"] = client.preview_pdf(token, h.credential_id)
+            except Error:
+                continue  # the backup still holds the credential itself
+        return files
+
     # --- 3. signing ------------------------------------------------------------------------------
 
     def sign(self, account_id: str, contract_id: str, draft: Mapping[str, Any], passkey_assertion: Mapping[str, Any], lang: str) -> dict[str, Any]:

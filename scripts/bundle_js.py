@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bundle_js.py          # write every copy below
     .venv/bin/python scripts/bundle_js.py --check  # exit 1 if a committed copy is stale
 
-- jsQR (the verifier's camera page) -> verifier/static/jsQR.js
+- jsQR (the camera pages of the verifier and the wallet) -> web/static/jsQR.js
 - @simplewebauthn/browser (passkeys for every role, used by web/static/passkeys.js)
   -> web/static/simplewebauthn-browser.js
 
@@ -47,7 +47,7 @@ class Bundle:
 
 
 BUNDLES = (
-    Bundle("jsqr", "dist/jsQR.js", "verifier/static/jsQR.js", "https://github.com/cozmo/jsQR", "jsQR"),
+    Bundle("jsqr", "dist/jsQR.js", "web/static/jsQR.js", "https://github.com/cozmo/jsQR", "jsQR"),
     Bundle(
         "@simplewebauthn/browser",
         "dist/bundle/index.umd.min.js",

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from agents import certificate
 from agents.errors import Error, InvalidInput
 from agents.report import Verdict
+from web.config import peer_url
 from web.db import DEFAULT_DATA_DIR
 from web.i18n import current_lang, load_catalogs, translate
 
@@ -360,13 +361,19 @@ def ask_page(request_id: str) -> BaseResponse | tuple[str, int]:
         "verifier/ask.html",
         request_id=request_id,
         qr_svg_data="data:image/svg+xml;base64," + _b64(svg.getvalue()),
-        wallet_url=meta["url"],
+        wallet_url=_same_device_url(meta["url"]),
         expires=status.get("expiresAt", meta["expires"]),
         years=meta.get("years"),
         purpose=meta.get("purpose", ""),
         status_url=url_for("oid4vp.request_status", request_id=request_id, token=token),
         result_url=url_for("pages.ask_result", request_id=request_id),
     ), 200
+
+
+def _same_device_url(request_url: str) -> str:
+    """The worker's wallet page that answers this request (the "open in this device's wallet" button)."""
+    wallet = peer_url(current_app.config["WORKCRED"], "wallet")
+    return f"{wallet}/oid4vp?" + urllib.parse.urlencode({"request": request_url})
 
 
 @bp.get("/ask/<request_id>/result")

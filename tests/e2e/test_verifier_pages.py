@@ -211,7 +211,8 @@ def test_request_page_shows_qr_and_polls(browser: Any, verifier: str, screenshot
         page.wait_for_selector(".ask-qr img")
         assert "제출을 기다리는 중" in page.locator("#ask-status").inner_text()
         same_device = page.get_by_role("link", name="이 기기의 전자지갑으로 열기").get_attribute("href") or ""
-        assert same_device.startswith("openid4vp://")
+        # the wallet's page for this request, on this machine's wallet (WORKCRED_VERIFIER_WALLET_URL in production)
+        assert same_device.startswith("http://127.0.0.1:8702/oid4vp?request=openid4vp%3A%2F%2F")
         with page.expect_response(lambda r: "/status" in r.url, timeout=10000) as polled:
             pass
         assert polled.value.status == 200 and polled.value.json()["status"] == "pending"
