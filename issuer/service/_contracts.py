@@ -86,12 +86,8 @@ def row_fields(details: Any) -> dict[str, Any]:
 class ContractsMixin(RosterMixin, ProjectsMixin):
     def allocate_status(self, dept: models.Department, count: int) -> list[tuple[int, int]]:
         """`count` pairs of fresh (revocation, suspension) indexes from the registry."""
-        many = getattr(self.registry, "allocate_statuses", None)
-        if many is not None and count > 1:
-            rev, sus = many(dept.slug, dept.revocation_list, count), many(dept.slug, dept.suspension_list, count)
-        else:
-            rev = [self.registry.allocate_status(dept.slug, dept.revocation_list) for _ in range(count)]
-            sus = [self.registry.allocate_status(dept.slug, dept.suspension_list) for _ in range(count)]
+        rev = self.registry.allocate_statuses(dept.slug, dept.revocation_list, count)
+        sus = self.registry.allocate_statuses(dept.slug, dept.suspension_list, count)
         return list(zip(rev, sus, strict=True))
 
     def status_entries(self, dept: models.Department, rev: int, sus: int) -> list[dict[str, Any]]:

@@ -49,10 +49,10 @@ class IssuingMixin(WalletMixin):
         return self.log_digests(type_tag, [merkle.document_digest(dict(d)) for d in documents])
 
     def log_digests(self, type_tag: str, digests: Sequence[bytes]) -> list[int]:
-        many = getattr(self.registry, "append_many", None)
-        if many is not None and len(digests) > 1:
-            return [int(r["index"]) for r in many([(type_tag, d) for d in digests])]
-        return [int(self.registry.append(type_tag, d)["index"]) for d in digests]
+        """One registry round trip per 1000 leaves; a leaf already logged (a retry after a crash) is not logged twice."""
+        if len(digests) == 1:
+            return [int(self.registry.append(type_tag, digests[0])["index"])]
+        return [int(r["index"]) for r in self.registry.append_batch([(type_tag, d) for d in digests])]
 
     # -- countersign: signed → active --------------------------------------------------------------
 
@@ -69,24 +69,31 @@ class IssuingMixin(WalletMixin):
         signed: list[tuple[int, dict[str, Any]]] = []
         failed: list[tuple[str, str, str]] = []
         at = self.now()
+        # 1. sign and keep the credential before logging it: a run killed after this step logs the
+        #    same document on the next run, and the registry answers a (type, digest) it has with its index
         with self.tx() as s:
             for c in s.scalars(q.order_by(models.Contract.id).limit(limit)):
                 try:
                     p, dek, draft = self.draft_of(s, c)
-                    acceptance = self.unseal_json(dek, p, f"contract|{c.urn}|acceptance", c.acceptance_enc)
-                    dept = s.get_one(models.Department, c.department_id)
-                    signed.append((c.id, contract_.countersign(draft, acceptance, self._signer(dept), at=at)))
+                    if c.credential_enc is not None:
+                        vc = self.unseal_json(dek, p, f"contract|{c.urn}|credential", c.credential_enc)
+                    else:
+                        acceptance = self.unseal_json(dek, p, f"contract|{c.urn}|acceptance", c.acceptance_enc or b"")
+                        dept = s.get_one(models.Department, c.department_id)
+                        vc = contract_.countersign(draft, acceptance, self._signer(dept), at=at)
+                        c.credential_enc = self.seal(dek, p, f"contract|{c.urn}|credential", dumps(vc))
+                    signed.append((c.id, vc))
                 except Error as e:
                     failed.append((c.urn, *_reason(e)))
         if not signed:
             return IssueResult((), tuple(failed))
+        # 2. log them, one round trip per batch
         indexes = self.log_many("credential", [vc for _, vc in signed])
+        # 3. active
         superseded: list[str] = []
         with self.tx() as s:
-            for (contract_id, vc), index in zip(signed, indexes, strict=True):
+            for (contract_id, _), index in zip(signed, indexes, strict=True):
                 c = s.get_one(models.Contract, contract_id)
-                p = s.get_one(models.Participant, c.participant_id)
-                c.credential_enc = self.seal(self.dek(p), p, f"contract|{c.urn}|credential", dumps(vc))
                 c.log_index, c.state, c.issued_at, c.updated_at = index, models.ACTIVE, at, at
                 if c.supersedes:
                     superseded.append(c.supersedes)
@@ -112,9 +119,10 @@ class IssuingMixin(WalletMixin):
         stored = 0
         for model in (models.Contract, models.IssuedCredential):
             with self.tx() as s:
-                rows = list(s.scalars(select(model).where(model.log_index.is_not(None), model.receipt.is_(None)).limit(limit)))
-                for row in rows:
-                    receipt = self.registry.receipt(int(row.log_index or 0))
+                q = select(model).where(model.log_index.is_not(None), model.receipt.is_(None)).limit(limit)
+                rows: list[models.Contract | models.IssuedCredential] = list(s.scalars(q))
+                fetched = self.registry.receipts([int(row.log_index or 0) for row in rows]) if rows else []
+                for row, receipt in zip(rows, fetched, strict=True):
                     if receipt is not None:
                         row.receipt = dumps(receipt.to_json())
                         stored += 1
@@ -139,52 +147,67 @@ class IssuingMixin(WalletMixin):
                  actor: Actor = SYSTEM) -> IssueResult:  # fmt: skip
         """active → completed (or, with `end_date` before the contract's end, terminated early), each
         with a CareerRecordCredential for the period worked."""
-        built: list[tuple[int, str, dict[str, Any], tuple[int, int]]] = []
+        built: list[tuple[int, str, dict[str, Any]]] = []
         failed: list[tuple[str, str, str]] = []
+        # 1. sign and keep each career record (unlogged) first: a killed run finds it and logs the same document
         with self.tx() as s:
             rows = list(s.scalars(select(models.Contract).where(models.Contract.urn.in_(list(urns)))))
             if len(rows) != len(set(urns)):
                 raise not_found("contract", "계약")
-            depts = {c.department_id for c in rows}
-            allocated = {d: iter(self.allocate_status(s.get_one(models.Department, d),
-                                                      sum(1 for c in rows if c.department_id == d))) for d in depts}  # fmt: skip
+            todo: list[tuple[models.Contract, dict[str, str], bool]] = []
             for c in rows:
+                p, dek, draft = self.draft_of(s, c)
+                planned = draft["credentialSubject"]["contractPeriod"]
+                period = dict(planned)
                 if c.state != models.ACTIVE:
                     failed.append((c.urn, f"{c.state} 상태의 계약은 종료할 수 없습니다", f"a {c.state} contract cannot be ended"))
-                    continue
+                elif end_date is not None and end_date.isoformat() < period["startDate"]:
+                    failed.append((c.urn, "종료일이 계약 시작일보다 빠릅니다", "the end date is before the contract start"))
+                else:
+                    if end_date is not None:
+                        period["endDate"] = min(end_date.isoformat(), planned.get("endDate") or end_date.isoformat())
+                    todo.append((c, period, period["endDate"] < planned.get("endDate", period["endDate"])))
+            existing = {r.contract_id: r for r in s.scalars(select(models.IssuedCredential).where(
+                models.IssuedCredential.kind == "career-record",
+                models.IssuedCredential.contract_id.in_([c.id for c, _, _ in todo])))}  # fmt: skip
+            fresh = [t for t in todo if t[0].id not in existing]
+            by_dept: dict[int, list[tuple[int, int]]] = {}
+            for dept_id in {c.department_id for c, _, _ in fresh}:
+                by_dept[dept_id] = self.allocate_status(s.get_one(models.Department, dept_id),
+                                                        sum(1 for c, _, _ in fresh if c.department_id == dept_id))  # fmt: skip
+            for c, period, early in todo:
                 p, dek, draft = self.draft_of(s, c)
+                state = models.TERMINATED if early else models.COMPLETED
+                if c.id in existing:
+                    row = existing[c.id]
+                    built.append((c.id, state, self.unseal_json(dek, p, f"credential|{row.urn}", row.vc_enc)))
+                    continue
                 dept, project = s.get_one(models.Department, c.department_id), s.get_one(models.Project, c.project_id)
-                period = dict(draft["credentialSubject"]["contractPeriod"])
-                if end_date is not None:
-                    if end_date.isoformat() < period["startDate"]:
-                        failed.append((c.urn, "종료일이 계약 시작일보다 빠릅니다", "the end date is before the contract start"))
-                        continue
-                    period["endDate"] = min(end_date.isoformat(), period.get("endDate") or end_date.isoformat())
-                early = end_date is not None and period["endDate"] < draft["credentialSubject"]["contractPeriod"]["endDate"]
-                rev, sus = next(allocated[dept.id])
-                vc = self._career_record(dept, project, c, draft, period, rev, sus)
-                built.append((c.id, models.TERMINATED if early else models.COMPLETED,
-                              di.sign(vc, self._signer(dept), cryptosuite=di.JCS, at=self.now()), (rev, sus)))  # fmt: skip
+                rev, sus = by_dept[dept.id].pop()
+                vc = di.sign(self._career_record(dept, project, c, draft, period, rev, sus), self._signer(dept),
+                             cryptosuite=di.JCS, at=self.now())  # fmt: skip
+                s.add(models.IssuedCredential(
+                    urn=vc["id"], kind="career-record", participant_id=p.id, contract_id=c.id, department_id=c.department_id,
+                    holder_did=vc["credentialSubject"]["id"], vc_enc=self.seal(dek, p, f"credential|{vc['id']}", dumps(vc)),
+                    revocation_index=rev, suspension_index=sus,
+                ))  # fmt: skip
+                built.append((c.id, state, vc))
         if not built:
             return IssueResult((), tuple(failed))
-        indexes = self.log_many("credential", [vc for _, _, vc, _ in built])
+        # 2. log them; 3. completed or terminated
+        indexes = self.log_many("credential", [vc for _, _, vc in built])
         with self.tx() as s:
-            for (contract_id, state, vc, (rev, sus)), index in zip(built, indexes, strict=True):
+            for (contract_id, state, vc), index in zip(built, indexes, strict=True):
                 c = s.get_one(models.Contract, contract_id)
-                p = s.get_one(models.Participant, c.participant_id)
-                urn = vc["id"]
-                s.add(models.IssuedCredential(
-                    urn=urn, kind="career-record", participant_id=p.id, contract_id=c.id, department_id=c.department_id,
-                    holder_did=vc["credentialSubject"]["id"], vc_enc=self.seal(self.dek(p), p, f"credential|{urn}", dumps(vc)),
-                    log_index=index, revocation_index=rev, suspension_index=sus,
-                ))  # fmt: skip
+                record = s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.urn == vc["id"])).one()
+                record.log_index = index
                 c.state, c.ended_at, c.updated_at = state, self.now(), self.now()
                 if state == models.TERMINATED:
                     c.status_reason = reason or None
                 self.audit(s, actor, f"contract.{'terminate' if state == models.TERMINATED else 'complete'}", "contract",
-                           c.urn, department_id=c.department_id, project_id=c.project_id, careerRecord=urn, logIndex=index)  # fmt: skip
-        self.after_issue([vc["id"] for _, _, vc, _ in built])
-        return IssueResult(tuple(vc["id"] for _, _, vc, _ in built), tuple(failed))
+                           c.urn, department_id=c.department_id, project_id=c.project_id, careerRecord=vc["id"], logIndex=index)  # fmt: skip
+        self.after_issue([vc["id"] for _, _, vc in built])
+        return IssueResult(tuple(vc["id"] for _, _, vc in built), tuple(failed))
 
     def terminate(self, urn: str, end_date: date, reason: str, *, actor: Actor = SYSTEM) -> str:
         """Ended early: the career record covers the period worked; the reason is shown to the worker."""

@@ -107,7 +107,7 @@ class RecordsMixin(IssuingMixin):
                 models.Participant.holder_did == holder_did, models.Contract.credential_enc.is_not(None))  # fmt: skip
             for c in s.scalars(q):
                 p = s.get_one(models.Participant, c.participant_id)
-                vc = self.unseal_json(self.dek(p), p, f"contract|{c.urn}|credential", c.credential_enc)
+                vc = self.unseal_json(self.dek(p), p, f"contract|{c.urn}|credential", c.credential_enc or b"")
                 if vc["credentialSubject"].get("id") == holder_did:
                     out.append(ReadyCredential(c.urn, "labor-contract", vc, _json(c.receipt), c.issued_at))
             for r in s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.holder_did == holder_did)):

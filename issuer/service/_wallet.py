@@ -105,7 +105,9 @@ def check_did_key(did: str) -> str:
 
 class WalletMixin(ContractsMixin):
     def _invitation(self, s: Any, token: str) -> models.Invitation:
-        inv = s.scalar(select(models.Invitation).where(models.Invitation.token_hash == token_hash(token)).with_for_update())
+        inv: models.Invitation | None = s.scalar(
+            select(models.Invitation).where(models.Invitation.token_hash == token_hash(token)).with_for_update()
+        )
         if inv is None or inv.used_at is not None or aware(inv.expires_at) <= self.now():
             raise _gone()
         if inv.locked:

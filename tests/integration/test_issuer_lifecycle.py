@@ -11,13 +11,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from agents import contract
-from agents.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from agents.errors import Conflict, InvalidInput, NotFound, RegistryError, Unauthorized
 from agents.keys import Ed25519KeyPair
+from agents.registry_client import RegistryClient
 from issuer import models
 from issuer.service import Actor, InvitationLocked, IssuerService, ParticipantRow, WorkerAuth
 from tests.helpers_city import City, start_city
@@ -200,3 +202,32 @@ def test_wrong_codes_lock_the_invitation(world: tuple[City, IssuerService, Flask
     link = svc.reissue_invitation(offer.participant_id, actor=CLERK)
     auth = _onboard(svc, link, ROWS[0], Ed25519KeyPair.generate())
     assert [c.state for c in svc.worker_contracts(auth)] == ["offered"]
+
+
+def test_countersign_and_complete_resume_after_a_registry_outage(world: tuple[City, IssuerService, Flask]) -> None:
+    city, svc, verifier = world
+    _, project = demo_project(svc, city=city)
+    svc.add_participants(project.id, ROWS)
+    offers = svc.offer_contracts(list(svc.draft_contracts(project.id).created))
+    workers = [Ed25519KeyPair.generate() for _ in offers]
+    for offer, row, worker in zip(sorted(offers, key=lambda o: o.participant_id), ROWS, workers, strict=True):
+        _sign(svc, _onboard(svc, offer.invitation_url, row, worker), worker, offer.urn)
+    registry = svc.registry
+    svc.registry = RegistryClient("http://127.0.0.1:9", "x", httpx.Client(timeout=1, trust_env=False))  # down
+    with pytest.raises(RegistryError, match="cannot be reached"):
+        svc.countersign(project_id=project.id)
+    assert {c.state for c in svc.contracts(project_id=project.id)} == {"signed"}
+    svc.registry = registry
+    size = city.log.size()
+    assert len(svc.countersign(project_id=project.id).issued) == 2
+    assert city.log.size() == size + 2  # each signed once, logged once
+    urns = [c.urn for c in svc.contracts(project_id=project.id)]
+    svc.registry = RegistryClient("http://127.0.0.1:9", "x", httpx.Client(timeout=1, trust_env=False))
+    with pytest.raises(RegistryError):
+        svc.complete(urns)
+    svc.registry = registry
+    first = svc.complete(urns).issued
+    assert len(first) == 2 and city.log.size() == size + 4
+    svc.collect_receipts()
+    for ready in svc.credentials_ready_for(workers[0].public.did_key):
+        assert _verdict(verifier, svc, ready.credential) == "valid"
