@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import func, select
 
 from agents.checkpoint import ALG_COSIGNATURE_V1, RetiredKey, parse_verifier_key, parse_verifier_keys
 from agents.errors import Error, KeyError_
 from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
-from web import db
+from web import db, health, metrics
 from web.config import RoleConfig
 from web.factory import base_app
 
 from .anchoring import Anchoring
 from .api_log import bp as log_bp
 from .log import DEFAULT_ORIGIN, Log, RegistryContext
+from .models import LogCheckpoint
 from .pages import bp as pages_bp
 
 DEV_KEY_FILE = "registry-key.json"
@@ -55,6 +58,9 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     tokens = tuple(t.strip() for t in (extra.get("api_tokens") or "").split(",") if t.strip())
     ctx = RegistryContext(engine, factory, log, tokens, load_witnesses(config))
     app.extensions["registry"] = ctx
+    health.add_check(app, "database", health.database_check(engine))
+    metrics.add_collector(app, "workcred_checkpoint_age_seconds", "Seconds since the latest signed checkpoint", lambda: _checkpoint_age(ctx))
+    metrics.add_collector(app, "workcred_log_uncovered_entries", "Log entries no signed checkpoint covers yet", lambda: _uncovered(ctx))
     app.register_blueprint(log_bp)
     app.register_blueprint(pages_bp)
     try:
@@ -71,6 +77,21 @@ def create_app(config: RoleConfig | None = None) -> Flask:
     if extra.get("background", "1") != "0":
         log.start_background()
     return app
+
+
+def _checkpoint_age(ctx: RegistryContext) -> metrics.GaugeSamples:
+    with ctx.session_factory() as s:
+        at = s.scalar(select(LogCheckpoint.created_at).order_by(LogCheckpoint.size.desc()).limit(1))
+    if at is None:
+        return []
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC
+    return [({"origin": ctx.log.origin}, max(0.0, (datetime.now(UTC) - at).total_seconds()))]
+
+
+def _uncovered(ctx: RegistryContext) -> metrics.GaugeSamples:
+    with ctx.session_factory() as s:
+        done = s.scalar(select(func.max(LogCheckpoint.size))) or 0
+    return [({"origin": ctx.log.origin}, float(max(0, ctx.log.size() - done)))]
 
 
 def load_retired_keys(config: RoleConfig, origin: str) -> tuple[RetiredKey, ...]:

@@ -2,7 +2,7 @@
 `require(flag, reason)` for tests whose tool may be missing.
 
 A missing tool skips its tests (the skip says why) unless its WORKCRED_REQUIRE_<TOOL>=1 flag is set,
-as CI sets them: then the tests fail. Flags: WORKCRED_REQUIRE_PG, _ANVIL, _ACAPY, _BROWSER (also
+as CI sets them: then the tests fail. Flags: WORKCRED_REQUIRE_PG, _ANVIL, _ACAPY, _COMPOSE, _BROWSER (also
 implied by CI=true, see tests/e2e/conftest.py), _DIDKIT.
 """
 
@@ -25,7 +25,7 @@ REQUIRE_PG = os.environ.get("WORKCRED_REQUIRE_PG", "0") == "1"
 
 os.environ.setdefault("WORKCRED_DEV", "1")
 
-pytest_plugins = ["tests.anvil"]
+pytest_plugins = ["tests.anvil", "tests.pii_logs"]
 
 
 def _pg_available() -> str | None:

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from agents import loader
 from agents.errors import InvalidInput
-from web import csrf
+from web import csrf, metrics
 
 from .service import VerifierService
 
@@ -56,6 +56,7 @@ def answer(svc: VerifierService, kind: str, raw: bytes) -> tuple[int, bytes]:
     if log.isEnabledFor(logging.INFO):
         log.info("verify %s verdict=%s sha256=%s", kind, verdict, digest.hex())
     svc.audit(kind, verdict, digest)
+    metrics.verified(kind, verdict)
     return (200 if verdict == "valid" else 400), report.to_json_bytes()
 
 

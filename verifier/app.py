@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from agents.errors import RegistryError
-from web import db
+from web import db, health
 from web.config import RoleConfig
 from web.factory import base_app
 
@@ -70,6 +70,9 @@ def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flas
         service_options["anchor"] = evm_anchor(config)
     svc = VerifierService(VerifierSettings.from_config(config), factory, engine=engine, **service_options)
     app.extensions["verifier"] = svc
+    health.add_check(app, "database", health.database_check(engine))
+    if svc.settings.registry_url and svc.settings.profile != "core":
+        health.add_check(app, "registry", health.http_check(f"{svc.settings.registry_url}/log/checkpoint"))
     app.register_blueprint(api_bp)
     app.register_blueprint(oid4vp_bp)
     try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
+from web import metrics
 from web.config import RoleConfig
 from web.factory import MAX_BODY_BYTES, security_headers
 from web.i18n import DEFAULT_LANG
@@ -57,6 +59,8 @@ class VerifierASGI:
         # what Flask's after-request hooks add to the same answer (web.i18n: no cookie and no ?lang=, so Korean)
         self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json"), (b"vary", b"Cookie"), (b"content-language", DEFAULT_LANG.encode())]
         self._routes = dict(ROUTES)
+        #: read on the event loop by `_verify` itself: web.server.Guard passes them through unbuffered
+        self.direct_paths = frozenset(ROUTES)
         self._inline = self.service.settings.profile == "core"
         self._pool: ThreadPoolExecutor | None = None if self._inline else ThreadPoolExecutor(4, thread_name_prefix="verify")
 
@@ -70,6 +74,7 @@ class VerifierASGI:
             await self._wsgi(scope, receive, send)  # type: ignore[arg-type]
 
     async def _verify(self, kind: str, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         for name, value in scope["headers"]:
             # a body over the cap: Flask answers 413; a cookie (a browser: language, session): Flask's hooks apply
             if (name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES)) or name == b"cookie":
@@ -103,6 +108,7 @@ class VerifierASGI:
         headers = [*self._headers, (b"content-length", str(len(body)).encode("ascii"))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        metrics.observe_request("verifier", scope["path"], "POST", status, time.perf_counter() - started)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

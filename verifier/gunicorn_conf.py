@@ -1,4 +1,4 @@
-"""gunicorn settings for the verifier (`gunicorn -c python:verifier.gunicorn_conf ...`).
+"""gunicorn settings for the verifier (`gunicorn -c python:verifier.gunicorn_conf ...`): web.gunicorn_conf's, and:
 
 One worker per core, each pinned to its own core: a worker that stays on one core keeps its caches
 warm between requests, and no request waits for a wake-up on another core. Measured here (2 cores,
@@ -15,9 +15,10 @@ import os
 from collections import Counter
 from typing import Any
 
+from web.gunicorn_conf import *  # noqa: F403  (the shared settings: worker class, deadlines, logs, metrics)
+
 log = logging.getLogger("gunicorn.error")
 
-worker_class = "uvicorn_worker.UvicornWorker"
 graceful_timeout = 20  # a worker's shutdown writes its queued audit rows (verifier/audit.py)
 
 

@@ -30,6 +30,7 @@ from agents.keys import Ed25519PublicMultikey
 from agents.receipts import CheckpointMemory, InMemoryCheckpointMemory, RegistryView
 from agents.report import Check, Report, Verdict, failed, passed, skipped
 from agents.verify import AllOf, Policy, check_credential, check_presentation
+from web import metrics
 from web.config import RoleConfig, peer_url
 from web.db import transaction
 
@@ -450,6 +451,7 @@ class VerifierService:
                 )
             )  # fmt: skip
             s.add(VerificationAudit(request_id=row.id, kind="oid4vp", verdict=report.verdict.value, presentation_sha256=digest, created_at=now))
+        metrics.verified("oid4vp", report.verdict.value)
         return report
 
     def request_status(self, request_id: str, token: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+#: the shortest session secret a production role starts with (e.g. secrets.token_urlsafe(48) gives 64)
+MIN_SECRET_CHARS = 32
 DEFAULT_PORTS = {"registry": 8700, "issuer": 8701, "wallet": 8702, "verifier": 8703}
 
 
@@ -39,6 +41,9 @@ class RoleConfig:
             if not dev:
                 raise RuntimeError(f"set {prefix}SECRET_KEY or WORKCRED_SECRET_KEY (or WORKCRED_DEV=1 for development)")
             secret = "dev-only-" + role
+        elif not dev and len(secret) < MIN_SECRET_CHARS:
+            # a short or placeholder secret lets anyone forge session cookies: refuse to start with it
+            raise RuntimeError(f"{prefix}SECRET_KEY / WORKCRED_SECRET_KEY is too short: use at least {MIN_SECRET_CHARS} random characters")
         extra = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
         return cls(role, host, port, base.rstrip("/"), database_url(role), secret, dev, extra)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, request
 
-from . import csrf, i18n, problems
+from . import csrf, health, i18n, metrics, problems
 from .config import RoleConfig
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -54,7 +55,9 @@ def base_app(name: str, config: RoleConfig) -> Flask:
     """A Flask app with the house defaults.
 
     Body cap, problem details, security headers, secure per-role session cookie, CSRF for forms,
-    Korean/English messages (`t(key)` in templates), the shared base template and styles, /healthz.
+    Korean/English messages (`t(key)` in templates), the shared base template and styles, `/healthz`
+    and `/readyz` (web.health: a role adds its readiness checks), `/metrics` and request counting
+    (web.metrics; `WORKCRED_<ROLE>_METRICS_TOKEN` requires a bearer token to scrape).
     """
     app = Flask(name)
     app.config.update(
@@ -94,8 +97,17 @@ def base_app(name: str, config: RoleConfig) -> Flask:
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
-    @app.get("/healthz")
-    def _health() -> dict[str, str]:
-        return {"status": "ok", "role": config.role}
-
+    health.install(app, config.role)
+    metrics.install(app, config.role, config.extra.get("metrics_token") or None)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Release what an app holds (timers, connection pools): every extension with a `close()`."""
+    for ext in list(app.extensions.values()):
+        close = getattr(ext, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as e:  # shutting down: report, and close the rest
+                print(f"close failed: {type(e).__name__}: {e}", file=sys.stderr)

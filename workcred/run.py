@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from web.config import DEFAULT_PORTS, RoleConfig
 from web.db import DEFAULT_DATA_DIR
+from web.factory import close_app
 
 from . import demo
 
@@ -86,17 +87,6 @@ def start_role(role: str, package: str) -> Running | str:
     thread = threading.Thread(target=server.serve_forever, name=f"workcred-{role}", daemon=True)
     thread.start()
     return Running(role, package, app, server, thread)
-
-
-def close_app(app: Flask) -> None:
-    """Release what an app holds (timers, connection pools): every extension with a `close()`."""
-    for ext in list(app.extensions.values()):
-        close = getattr(ext, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception as e:  # shutting down: report, and close the rest
-                print(f"close failed: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
