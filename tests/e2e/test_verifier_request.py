@@ -5,6 +5,7 @@ employer's page turns into the verdict by itself (it polls; nobody reloads or cl
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,10 @@ def test_the_ask_page_turns_into_the_verdict_when_the_holder_answers(
         assert "2027년 상반기 채용 서류 확인" in page.inner_text("main")
         assert "제출을 기다리는 중입니다" in page.inner_text("#ask-status")
         ask_url = page.url
-        wallet_link = page.get_attribute("a[href^='openid4vp://']", "href")
-        assert wallet_link is not None
+        same_device = page.get_attribute("a[href*='/oid4vp?request=']", "href")
+        assert same_device is not None  # the wallet's page for the request, which carries the openid4vp:// link
+        wallet_link = urllib.parse.parse_qs(urllib.parse.urlsplit(same_device).query)["request"][0]
+        assert wallet_link.startswith("openid4vp://")
         name = "phone" if viewport["width"] < 500 else "desktop"
         page.screenshot(path=str(screenshots / f"verifier-request-{name}-waiting.png"), full_page=True)
 
