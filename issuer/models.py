@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -250,3 +251,8 @@ class BulkJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # issuer/jobs.py (migration 0102_bulk_lease): who runs the job until when, and its current speed
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rate: Mapped[float] = mapped_column(Float, default=0.0)  # rows per second of the current run
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON: e.g. {"cryptosuite": ...}

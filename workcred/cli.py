@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--allow-http-loopback", action="store_true", help="development: did:web over plain HTTP on 127.0.0.1")
     ver.set_defaults(func=cmd_verify)
 
-    for module in ("registry.cli",):
+    for module in ("registry.cli", "issuer.cli"):
         try:
             mod = __import__(module, fromlist=["add_subparser"])
         except ImportError:

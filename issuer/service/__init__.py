@@ -29,6 +29,7 @@ from ._departments import (
     publish_department,
     rotate_department_key,
 )
+from ._import import RosterImport, RosterImportMixin
 from ._issuing import REINSTATE, REVOKE, SUPERSEDED, SUSPEND, IssueResult
 from ._outbox import DbOutbox, Message, Outbox, Sender
 from ._projects import ProjectView, compose_subject
@@ -41,12 +42,12 @@ __all__ = [
     "InvitationLocked", "IssueResult", "ReadyCredential", "WalletContract", "WorkerAuth",
     "REVOCATION", "SUSPENSION", "SYSTEM", "Actor", "AddResult", "ContractView", "DbOutbox", "DepartmentView",
     "DraftResult", "IssuerService", "Message", "OfferResult", "Outbox", "ParticipantDetails", "ParticipantRow",
-    "ParticipantView", "ProjectView", "Sender", "compose_subject", "digest", "mask_phone", "publish_department",
+    "ParticipantView", "ProjectView", "RosterImport", "Sender", "compose_subject", "digest", "mask_phone", "publish_department",
     "rotate_department_key",
 ]  # fmt: skip
 
 
-class IssuerService(DepartmentsMixin, RecordsMixin):
+class IssuerService(DepartmentsMixin, RosterImportMixin, RecordsMixin):
     """Everything the issuer does, as typed calls (see the mixins for each part)."""
 
     @classmethod
