@@ -57,7 +57,7 @@ class IssuingMixin(WalletMixin):
     # -- countersign: signed → active --------------------------------------------------------------
 
     def countersign(self, urns: Sequence[str] | None = None, *, project_id: int | None = None, limit: int = 1000,
-                    actor: Actor = SYSTEM) -> IssueResult:  # fmt: skip
+                    actor: Actor = SYSTEM, cryptosuite: str = di.JCS) -> IssueResult:  # fmt: skip
         """Issue every signed contract named (or of the project, up to `limit`): the department's
         proof over draft + acceptance (agents.contract.countersign), logged; an amendment that becomes
         active revokes the version it supersedes (reason "superseded")."""
@@ -80,7 +80,7 @@ class IssuingMixin(WalletMixin):
                     else:
                         acceptance = self.unseal_json(dek, p, f"contract|{c.urn}|acceptance", c.acceptance_enc or b"")
                         dept = s.get_one(models.Department, c.department_id)
-                        vc = contract_.countersign(draft, acceptance, self._signer(dept), at=at)
+                        vc = contract_.countersign(draft, acceptance, self._signer(dept), cryptosuite=cryptosuite, at=at)
                         c.credential_enc = self.seal(dek, p, f"contract|{c.urn}|credential", dumps(vc))
                     signed.append((c.id, vc))
                 except Error as e:

@@ -63,7 +63,8 @@ class RecordsMixin(IssuingMixin):
         with self.tx() as s:
             rows = list(s.scalars(select(models.IssuedCredential).where(
                 models.IssuedCredential.urn.in_(list(career_record_urns)), models.IssuedCredential.kind == "career-record",
-                models.IssuedCredential.holder_did == auth.holder_did, models.IssuedCredential.state != models.REVOKED)))  # fmt: skip
+                models.IssuedCredential.holder_did == auth.holder_did, models.IssuedCredential.state != models.REVOKED,
+                models.IssuedCredential.log_index.is_not(None))))  # fmt: skip
             if len(rows) != len(set(career_record_urns)) or len({r.department_id for r in rows}) != 1:
                 raise NotFound("career records of yours from one department only", message_ko="한 부서에서 받은 본인의 경력 기록만 고를 수 있습니다")
             dept = s.get_one(models.Department, rows[0].department_id)
@@ -104,13 +105,15 @@ class RecordsMixin(IssuingMixin):
         out: list[ReadyCredential] = []
         with self.tx() as s:
             q = select(models.Contract).join(models.Participant, models.Contract.participant_id == models.Participant.id).where(
-                models.Participant.holder_did == holder_did, models.Contract.credential_enc.is_not(None))  # fmt: skip
+                models.Participant.holder_did == holder_did, models.Contract.credential_enc.is_not(None),
+                models.Contract.log_index.is_not(None))  # fmt: skip  (a credential stored but not yet logged is not issued)
             for c in s.scalars(q):
                 p = s.get_one(models.Participant, c.participant_id)
                 vc = self.unseal_json(self.dek(p), p, f"contract|{c.urn}|credential", c.credential_enc or b"")
                 if vc["credentialSubject"].get("id") == holder_did:
                     out.append(ReadyCredential(c.urn, "labor-contract", vc, _json(c.receipt), c.issued_at))
-            for r in s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.holder_did == holder_did)):
+            for r in s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.holder_did == holder_did,
+                                                                     models.IssuedCredential.log_index.is_not(None))):
                 p = s.get_one(models.Participant, r.participant_id)
                 vc = self.unseal_json(self.dek(p), p, f"credential|{r.urn}", r.vc_enc)
                 out.append(ReadyCredential(r.urn, r.kind, vc, _json(r.receipt), r.created_at))
