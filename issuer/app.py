@@ -9,6 +9,9 @@ from flask import Flask, render_template
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
+from . import api_wallet
+from .service import IssuerService
+
 #: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
 # the department `make run` seeds (workcred/demo.py), so the page and the trust list agree
 DEV_DEPARTMENTS = "demo-jobs:서울특별시 일자리정책과(시연용)|Job Policy Division, Seoul (demo)"
@@ -38,10 +41,16 @@ def parse_departments(spec: str) -> tuple[Department, ...]:
     return tuple(departments)
 
 
-def create_app(config: RoleConfig | None = None) -> Flask:
-    """The issuer app (`gunicorn 'issuer.app:create_app()'`)."""
+def create_app(config: RoleConfig | None = None, *, service: IssuerService | None = None) -> Flask:
+    """The issuer app (`gunicorn 'issuer.app:create_app()'`); migrates its database.
+
+    `app.extensions["issuer"]` is the `IssuerService` (built from the settings, see
+    `IssuerService.from_config`; tests pass their own) every route goes through.
+    """
     config = config or RoleConfig.from_env("issuer")
     app = base_app(__name__, config)
+    app.extensions["issuer"] = service or IssuerService.from_config(config)
+    app.register_blueprint(api_wallet.bp)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)
     # the registry renders the trust list for people at /trust; TRUST_LIST_URL overrides where it lives

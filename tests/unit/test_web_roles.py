@@ -7,10 +7,12 @@ import json
 import socket
 import sys
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from agents.multibase import b64url
 from holder_wallet.app import create_app as create_wallet
 from issuer.app import create_app as create_issuer
 from issuer.app import parse_departments
@@ -26,9 +28,23 @@ def config(role: str, **extra: str) -> RoleConfig:
     return RoleConfig(role, port=0, base_url="http://127.0.0.1:1", secret_key="k", dev=True, extra=extra)
 
 
-def test_issuer_page_names_the_configured_departments_and_links_the_trust_list() -> None:
+@pytest.fixture
+def issuer_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[RoleConfig], RoleConfig]:
+    """The issuer's database, keys and data directory under tmp_path (it refuses to start without a master key)."""
+    monkeypatch.setenv("WORKCRED_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKCRED_ISSUER_MASTER_KEY", b64url(b"\x01" * 32))
+    monkeypatch.setenv("WORKCRED_KEYSTORE_SECRET", b64url(b"\x02" * 32))
+
+    def place(cfg: RoleConfig) -> RoleConfig:
+        cfg.database_url = f"sqlite:///{tmp_path / 'issuer.sqlite3'}"
+        return cfg
+
+    return place
+
+
+def test_issuer_page_names_the_configured_departments_and_links_the_trust_list(issuer_env: Callable[[RoleConfig], RoleConfig]) -> None:
     app = create_issuer(
-        config("issuer", departments="jobs:일자리정책과|Job Policy Division; youth:청년정책과", registry_url="https://reg.example")
+        issuer_env(config("issuer", departments="jobs:일자리정책과|Job Policy Division; youth:청년정책과", registry_url="https://reg.example"))
     )
     client = app.test_client()
     html = client.get("/").get_data(as_text=True)
@@ -38,8 +54,8 @@ def test_issuer_page_names_the_configured_departments_and_links_the_trust_list()
     assert "Job Policy Division" in english and "청년정책과" in english  # no English name: the Korean one
 
 
-def test_issuer_without_departments_says_so() -> None:
-    cfg = config("issuer")
+def test_issuer_without_departments_says_so(issuer_env: Callable[[RoleConfig], RoleConfig]) -> None:
+    cfg = issuer_env(config("issuer"))
     cfg.dev = False
     html = create_issuer(cfg).test_client().get("/").get_data(as_text=True)
     assert "설정된 발급 부서가 없습니다" in html
