@@ -61,7 +61,9 @@ def export_base_urls(roles: list[str]) -> None:
         prefix = f"WORKCRED_{role.upper()}_"
         port = os.environ.get(prefix + "PORT") or str(DEFAULT_PORTS[role])
         host = os.environ.get(prefix + "HOST") or "127.0.0.1"
-        os.environ.setdefault(prefix + "BASE_URL", f"http://{host}:{port}")
+        # browsers refuse an IP address as a passkey relying party: the wallet's pages are served by name
+        name = "localhost" if role == "wallet" and host == "127.0.0.1" else host
+        os.environ.setdefault(prefix + "BASE_URL", f"http://{name}:{port}")
 
 
 def start_role(role: str, package: str) -> Running | str:
