@@ -10,7 +10,7 @@ from web import db, envelope, passkeys
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
-from . import auth, pages, present, signing
+from . import auth, career_pages, pages, present, pwa, signing
 from .models import passkey_challenge
 from .service import WalletService, WalletSettings
 from .store import WalletStore
@@ -37,7 +37,7 @@ def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey |
     app.extensions["wallet.service"] = WalletService(store, settings, **service_options)
     app.extensions["wallet.engine"] = engine
     passkeys.install(app, passkeys.SqlChallengeStore(factory, passkey_challenge))
-    for bp in (auth.bp, pages.bp, signing.bp, present.bp):
+    for bp in (auth.bp, pages.bp, signing.bp, present.bp, career_pages.bp, pwa.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"))
     return app

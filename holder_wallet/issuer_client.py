@@ -8,7 +8,7 @@ the page can show it (a locked invitation says to call the office). A network fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -117,6 +117,17 @@ class IssuerClient:
         body = self._call("POST", f"/api/wallet/contracts/{_seg(contract_id)}/acceptance", token=worker_token,
                           json={"acceptance": dict(acceptance)})  # fmt: skip
         return dict(body) if isinstance(body, Mapping) else {}
+
+    def certificate(self, worker_token: str, career_record_ids: Sequence[str], items: Sequence[str], purpose: str = "") -> str:
+        """The credential offer (`openid-credential-offer://...`) of a CareerCertificateCredential of those
+        career records with exactly `items` (LSA art. 39(2): the worker picks them)."""
+        body = self._call("POST", "/api/wallet/certificates", token=worker_token,
+                          json={"careerRecordIds": list(career_record_ids), "items": list(items),
+                                "purpose": purpose, "lang": self.lang})  # fmt: skip
+        offer = body.get("offer") if isinstance(body, Mapping) else None
+        if not isinstance(offer, str) or not offer:
+            raise _unreadable()
+        return offer
 
     def receipt(self, worker_token: str, credential_id: str) -> dict[str, Any] | None:
         """The registry receipt, or None while the checkpoint is pending (202)."""

@@ -34,6 +34,8 @@ from .store import Held, Published, WalletStore
 #: contract states at the issuer -> the status the wallet shows for the credential
 _STATE_STATUS = {"active": "active", "completed": "completed", "terminated": "completed", "suspended": "suspended", "revoked": "revoked"}
 LINK_MINUTES = (10, 30, 60, 24 * 60)
+#: a printed certificate is checked days later: its QR link lives 1, 7 or 30 days
+CERTIFICATE_MINUTES = (24 * 60, 7 * 24 * 60, 30 * 24 * 60)
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class WalletService:
 
     def publish(self, account_id: str, credential_ids: Iterable[str], minutes: int, purpose: str = "qr") -> Published:
         """Sign a presentation of the chosen credentials and publish it behind a short link."""
-        if minutes not in LINK_MINUTES:
+        if minutes not in (CERTIFICATE_MINUTES if purpose == "certificate" else LINK_MINUTES):
             raise InvalidInput("choose one of the offered durations", message_ko="제시된 기간 중 하나를 고르세요")
         held = [self.store.credential(account_id, cid) for cid in dict.fromkeys(credential_ids)]
         if not held:
