@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from flask import Flask, render_template
 
+from agents.errors import Error
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
@@ -14,6 +17,7 @@ from .service import IssuerService
 
 #: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
 # the department `make run` seeds (workcred/demo.py), so the page and the trust list agree
+BACKGROUND_SECONDS = 15.0
 DEV_DEPARTMENTS = "demo-jobs:서울특별시 일자리정책과(시연용)|Job Policy Division, Seoul (demo)"
 
 
@@ -41,6 +45,22 @@ def parse_departments(spec: str) -> tuple[Department, ...]:
     return tuple(departments)
 
 
+def _start_background(svc: IssuerService) -> None:
+    """Every BACKGROUND_SECONDS: log pending audit events in the registry, fetch receipts of checkpointed leaves."""
+    stop = threading.Event()
+    log = logging.getLogger(__name__)
+
+    def run() -> None:
+        while not stop.wait(BACKGROUND_SECONDS):
+            try:
+                svc.flush_audit()
+                svc.collect_receipts()
+            except Error as e:  # the registry may be down: the rows wait for the next round
+                log.warning("issuer background round failed: %s", e.diagnostics("en"))
+
+    threading.Thread(target=run, name="issuer-background", daemon=True).start()
+
+
 def create_app(config: RoleConfig | None = None, *, service: IssuerService | None = None) -> Flask:
     """The issuer app (`gunicorn 'issuer.app:create_app()'`); migrates its database.
 
@@ -49,8 +69,10 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     """
     config = config or RoleConfig.from_env("issuer")
     app = base_app(__name__, config)
-    app.extensions["issuer"] = service or IssuerService.from_config(config)
+    svc = app.extensions["issuer"] = service or IssuerService.from_config(config)
     app.register_blueprint(api_wallet.bp)
+    if config.extra.get("background", "1") != "0":
+        _start_background(svc)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)
     # the registry renders the trust list for people at /trust; TRUST_LIST_URL overrides where it lives

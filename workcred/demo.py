@@ -204,7 +204,7 @@ def ensure_department(client: RegistryClient, keys: KeyStore, *, at: datetime) -
     return publish_department(client, keys, DEPARTMENT, at=at, revocation=REVOCATION, suspension=SUSPENSION)
 
 
-def _period(today: date) -> dict[str, str]:
+def period_ending_last_month(today: date) -> dict[str, str]:
     """Eight months of work that ended last month (a finished job, inside any "last N years")."""
     end = today.replace(day=1) - timedelta(days=1)
     start_month = (end.month - 8) % 12 + 1
@@ -258,7 +258,7 @@ def ensure_sample(
     subject = vc["credentialSubject"]
     subject["id"] = worker.public.did_key
     subject["employer"] = {"id": did, "name": LABEL_KO}
-    subject["employmentPeriod"] = _period(at.date())
+    subject["employmentPeriod"] = period_ending_last_month(at.date())
     subject["project"]["name"] = f"{subject['employmentPeriod']['startDate'][:4]} 서울 데이터 서포터즈"
     vc["credentialStatus"] = [
         statuslist.status_entry(client.status_list_url(DEPARTMENT, list_id), client.allocate_status(DEPARTMENT, list_id), purpose)

@@ -18,6 +18,7 @@ from agents import dataintegrity as di
 from agents import merkle, multibase
 from agents.errors import Conflict, Error, InvalidInput, LegalRuleViolation
 from agents.keys import Signer
+from web import metrics
 
 from .. import models
 from ._base import SYSTEM, Actor, dumps, not_found
@@ -104,8 +105,9 @@ class IssuingMixin(WalletMixin):
         self.after_issue([vc["id"] for _, vc in signed])
         return IssueResult(tuple(vc["id"] for _, vc in signed), tuple(failed))
 
-    def after_issue(self, urns: Sequence[str]) -> None:
+    def after_issue(self, urns: Sequence[str], kind: str = "labor-contract") -> None:
         """Called with the urns of newly issued credentials (the protocols make their offers here)."""
+        metrics.issued(kind, len(urns))
         hook = getattr(self, "on_issued", None)
         if hook is not None:
             hook(list(urns))
@@ -206,7 +208,7 @@ class IssuingMixin(WalletMixin):
                     c.status_reason = reason or None
                 self.audit(s, actor, f"contract.{'terminate' if state == models.TERMINATED else 'complete'}", "contract",
                            c.urn, department_id=c.department_id, project_id=c.project_id, careerRecord=vc["id"], logIndex=index)  # fmt: skip
-        self.after_issue([vc["id"] for _, _, vc in built])
+        self.after_issue([vc["id"] for _, _, vc in built], "career-record")
         return IssueResult(tuple(vc["id"] for _, _, vc in built), tuple(failed))
 
     def terminate(self, urn: str, end_date: date, reason: str, *, actor: Actor = SYSTEM) -> str:

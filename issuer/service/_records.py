@@ -97,7 +97,7 @@ class RecordsMixin(IssuingMixin):
             ))  # fmt: skip
             self.audit(s, actor or Actor(f"worker:{auth.participant_id}"), "certificate.issue", "credential", vc["id"],
                        department_id=dept.id, items=chosen, records=[r["id"] for r in records], logIndex=index)  # fmt: skip
-        self.after_issue([vc["id"]])
+        self.after_issue([vc["id"]], "certificate")
         return ReadyCredential(vc["id"], "certificate", vc, None, self.now())
 
     def credentials_ready_for(self, holder_did: str, urns: Sequence[str] | None = None) -> list[ReadyCredential]:

@@ -24,7 +24,7 @@ ROW = ParticipantRow("김서울", "1990-05-01", "010-1234-5678")
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[City, IssuerService, FlaskClient]]:
     with start_city(tmp_path) as city, issuer_service(city, f"sqlite:///{tmp_path / 'issuer.sqlite3'}") as svc:
-        config = RoleConfig("issuer", base_url="http://issuer.test", secret_key="t", dev=True)
+        config = RoleConfig("issuer", base_url="http://issuer.test", secret_key="t", dev=True, extra={"background": "0"})
         yield city, svc, create_app(config, service=svc).test_client()
 
 
