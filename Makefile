@@ -54,6 +54,7 @@ run: setup contexts
 test: setup acapy
 	$(PY) scripts/vendor_contexts.py --check
 	$(PY) scripts/bundle_js.py --check
+	$(PY) scripts/build_styles.py --check
 	node scripts/compile_contract.mjs --check
 	$(PY) -m pytest -p no:cacheprovider -ra -n $(PYTEST_WORKERS) tests/
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, render_template, request
 
 from . import csrf, health, i18n, metrics, problems
 from .config import RoleConfig
@@ -19,7 +20,10 @@ CSP = (
     "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
-#: the shared templates (`base.html`, `error.html`) and assets (`/assets/workcred.css`)
+#: who people call, shown in every footer: `한국어|English` (WORKCRED_<ROLE>_CONTACT, else WORKCRED_CONTACT)
+DEFAULT_CONTACT = "서울특별시 다산콜재단 전화 120 (24시간)|Seoul Dasan Call Center, phone 120 (24 hours; +82-2-120 from abroad)"
+
+#: the shared templates (`base.html`, `error.html`, the privacy policy and terms) and assets (`/assets/...`)
 web_blueprint = Blueprint(
     "web",
     __name__,
@@ -27,6 +31,18 @@ web_blueprint = Blueprint(
     static_folder=str(WEB_DIR / "static"),
     static_url_path="/assets",
 )
+
+
+@web_blueprint.get("/privacy")
+def privacy() -> str:
+    """개인정보처리방침: what each part of the service keeps, why, how long (linked from every footer)."""
+    return render_template(f"legal/privacy.{i18n.current_lang()}.html")
+
+
+@web_blueprint.get("/terms")
+def terms() -> str:
+    """이용약관: the terms of use (linked from every footer)."""
+    return render_template(f"legal/terms.{i18n.current_lang()}.html")
 
 
 def session_cookie_name(config: RoleConfig) -> str:
@@ -84,7 +100,12 @@ def base_app(name: str, config: RoleConfig) -> Flask:
     i18n.install(app)
     csrf.install(app)
     problems.install(app)
-    app.jinja_env.globals.update(config=config)
+    contact_ko, _, contact_en = (config.extra.get("contact") or os.environ.get("WORKCRED_CONTACT") or DEFAULT_CONTACT).partition("|")
+
+    def contact() -> str:
+        return (contact_en or contact_ko) if i18n.current_lang() == "en" else contact_ko
+
+    app.jinja_env.globals.update(config=config, contact=contact)
 
     headers = security_headers(config)
 
