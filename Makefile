@@ -14,11 +14,12 @@ ACAPY_BIN := $(ACAPY_VENV)/bin/aca-py
 # under the CPU contention; `make test PYTEST_WORKERS=2` runs it in parallel
 PYTEST_WORKERS ?= 0
 
-.PHONY: help setup acapy contexts run test bench lint clean distclean
+.PHONY: help setup acapy contexts run test soak bench lint clean distclean
 
 help:
 	@echo "make run    - start registry, issuer, wallet and verifier on 127.0.0.1 (Ctrl-C stops them)"
 	@echo "make test   - the whole test suite (skips say why; CI sets WORKCRED_REQUIRE_PG/ANVIL=1)"
+	@echo "make soak   - kill -9 a bulk issuance 20 times per database and check nothing is issued twice"
 	@echo "make bench  - run bench/bench_*.py and write BENCHMARKS.md"
 	@echo "make acapy  - create .venv-acapy (ACA-Py 1.7 for interop tests and the benchmark baseline)"
 	@echo "make lint   - ruff over the repo, mypy over agents/ and registry/"
@@ -57,6 +58,10 @@ test: setup acapy
 	$(PY) scripts/build_styles.py --check
 	node scripts/compile_contract.mjs --check
 	$(PY) -m pytest -p no:cacheprovider -ra -n $(PYTEST_WORKERS) tests/
+
+# kill -9 and resume of the bulk jobs, 20 trials on SQLite and 20 on PostgreSQL (make test runs 2 each)
+soak: setup
+	WORKCRED_KILL_TRIALS=$${WORKCRED_KILL_TRIALS:-20} $(PY) -m pytest -p no:cacheprovider -q tests/integration/test_bulk_kill.py
 
 bench: setup acapy
 	$(PY) scripts/bench_report.py

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from agents.errors import Conflict, InvalidInput, NotFound
 from issuer import cli, jobs, models
 from issuer.service import Actor, IssuerService
+from tests.helpers_bulk import roster_csv
 from tests.helpers_city import City, start_city
 from tests.helpers_issuer import demo_project, issuer_service
 
@@ -24,15 +25,6 @@ DATA = Path(__file__).parent.parent / "data"
 def world(tmp_path: Path, db_url: str) -> Iterator[tuple[City, IssuerService]]:
     with start_city(tmp_path) as city, issuer_service(city, db_url) as svc:
         yield city, svc
-
-
-def roster_csv(n: int, start: int = 0) -> bytes:
-    lines = ["성명,생년월일,연락처,이메일"]
-    lines += [
-        f"참여자{i},1990-01-{1 + i % 28:02d},010-{2000 + i // 10000:04d}-{i % 10000:04d},p{i}@example.kr"
-        for i in range(start, start + n)
-    ]
-    return "\r\n".join(lines).encode("cp949")
 
 
 def test_import_roster_checks_adds_and_drafts_once(world: tuple[City, IssuerService]) -> None:
