@@ -1,4 +1,4 @@
-"""The issuer (Seoul city staff) app; for now its landing page names the configured departments."""
+"""The issuer (Seoul city staff) app: the landing page, and the staff console under /console."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from agents.errors import Error
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
-from . import api_wallet
+from . import api_wallet, console
 from .service import IssuerService
 
 #: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
@@ -73,6 +73,7 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     app.register_blueprint(api_wallet.bp)
     if config.extra.get("background", "1") != "0":
         _start_background(svc)
+    console.install(app, svc, owns_service=service is None)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)
     # the registry renders the trust list for people at /trust; TRUST_LIST_URL overrides where it lives

@@ -5,6 +5,7 @@
     workcred issuer countersign-all --project 3 [--suite eddsa-rdfc-2022]
     workcred issuer complete-all --project 3
     workcred issuer jobs --project 3 [--json]
+    workcred issuer create-admin --login admin --name "홍길동" [--password-stdin]
 
 The bulk commands run the same job the console's buttons start (issuer/jobs.py): pressing Ctrl-C,
 a kill -9 or a lost connection stops it, and the same command again carries on where it stopped.
@@ -16,6 +17,7 @@ Exit codes: 0 done, 1 done with failures (listed), 2 unusable input or stopped (
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -23,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from agents import dataintegrity as di
-from agents.errors import Error
+from agents.errors import Error, InvalidInput
+from agents.korean import josa
 
 EXIT_OK, EXIT_FAILURES, EXIT_UNUSABLE = 0, 1, 2
 
@@ -145,6 +148,33 @@ def cmd_import_roster(args: argparse.Namespace, svc: Any = None) -> int:
     return EXIT_FAILURES if report.error_rows else EXIT_OK
 
 
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(_text("비밀번호: ", "password: "))
+    if getpass.getpass(_text("비밀번호 한 번 더: ", "password again: ")) != first:
+        raise InvalidInput("the two passwords differ", message_ko="두 비밀번호가 다릅니다")
+    return first
+
+
+def cmd_create_admin(args: argparse.Namespace, svc: Any = None) -> int:
+    """The first system administrator of the staff console (more only with --another)."""
+    from .console import ADMIN, Accounts
+    from .service import SYSTEM
+
+    svc = svc or _service()
+    accounts = Accounts(svc)
+    if accounts.count_admins() and not args.another:
+        raise InvalidInput(
+            "an administrator exists already; add --another to create one more (or use the console)",
+            message_ko="관리자가 이미 있습니다. 한 명 더 만들려면 --another를 붙이거나 콘솔에서 추가하세요",
+        )
+    staff = accounts.create_staff(args.login, args.name, ADMIN, password=_password(args), actor=SYSTEM)
+    print(_text(f"관리자 {josa(repr(staff.login), '을')} 만들었습니다. 처음 로그인한 뒤 패스키를 등록하세요.",
+                f"Created administrator {staff.login!r}. Register a passkey after the first sign-in."))  # fmt: skip
+    return EXIT_OK
+
+
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `issuer` and its subcommands (the console adds its own, e.g. create-admin, to `issuer_sub`)."""
     parser: argparse.ArgumentParser = subparsers.add_parser("issuer", help="the city's issuing service")
@@ -175,6 +205,12 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import_roster)
+    admin = sub.add_parser("create-admin", help="create the first system administrator of the staff console")
+    admin.add_argument("--login", required=True, help="sign-in name (3-64 of a-z 0-9 . - _)")
+    admin.add_argument("--name", required=True, help="the person's name as the console shows it")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.add_argument("--another", action="store_true", help="allow it although an administrator exists")
+    admin.set_defaults(func=cmd_create_admin)
     parser.set_defaults(issuer_sub=sub)
     return parser
 

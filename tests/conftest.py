@@ -100,6 +100,21 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture
+def issuer_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For tests that build the issuer app from the environment: its database, master keys and key
+    store under tmp_path (never ./var), the master keys given as production would give them."""
+    import base64
+
+    monkeypatch.setenv("WORKCRED_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKCRED_ISSUER_DATABASE_URL", f"sqlite:///{tmp_path / 'issuer.sqlite3'}")
+    monkeypatch.setenv("WORKCRED_KEYSTORE_DIR", str(tmp_path / "keystore"))
+    key = base64.urlsafe_b64encode(b"\x05" * 32).rstrip(b"=").decode()
+    monkeypatch.setenv("WORKCRED_ISSUER_MASTER_KEY", key)
+    monkeypatch.setenv("WORKCRED_KEYSTORE_SECRET", key)
+    return tmp_path
+
+
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:
     """Code under test may set variables for its own process (the `make run` supervisor shares the dev

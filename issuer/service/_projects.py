@@ -132,6 +132,25 @@ class ProjectsMixin(ServiceBase):
                 raise not_found("project", "사업")
             return ProjectView.of(row)
 
+    def update_project(
+        self, project_id: int, *, name: str, start_date: date, end_date: date, budget_line: str = "",
+        workplaces: tuple[str, ...] | list[str] = (), position: str = "", actor: Actor = SYSTEM,
+    ) -> ProjectView:  # fmt: skip
+        """Change a project's name, period, budget line, workplaces or position (drafts made later use them)."""
+        if not name.strip():
+            raise InvalidInput("a project needs a name", message_ko="사업 이름을 입력하세요")
+        if end_date < start_date:
+            raise InvalidInput("the project ends before it starts", message_ko="사업 종료일이 시작일보다 빠릅니다")
+        with self.tx() as s:
+            row = s.get(models.Project, project_id)
+            if row is None:
+                raise not_found("project", "사업")
+            row.name, row.start_date, row.end_date = name.strip(), start_date, end_date
+            row.budget_line, row.workplaces, row.position = budget_line, dumps(list(workplaces)), position
+            self.audit(s, actor, "project.update", "project", project_id, department_id=row.department_id,
+                       project_id=project_id)  # fmt: skip
+        return self.project(project_id)
+
     def projects(self, department_id: int | None = None) -> list[ProjectView]:
         with self.tx() as s:
             q = select(models.Project).order_by(models.Project.id)

@@ -13,7 +13,7 @@ from holder_wallet.app import create_app as create_wallet
 from issuer.app import create_app as create_issuer
 from web.config import RoleConfig
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("issuer_data_dir")]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}

@@ -129,6 +129,7 @@ def test_supervisor_reports_a_role_that_does_not_import() -> None:
     assert isinstance(reason, str) and "ModuleNotFoundError" in reason
 
 
+@pytest.mark.usefixtures("issuer_data_dir")
 def test_supervisor_line_format(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
