@@ -162,14 +162,19 @@ def cmd_create_admin(args: argparse.Namespace, svc: Any = None) -> int:
     from .console import ADMIN, Accounts
     from .service import SYSTEM
 
+    owned = svc is None
     svc = svc or _service()
-    accounts = Accounts(svc)
-    if accounts.count_admins() and not args.another:
-        raise InvalidInput(
-            "an administrator exists already; add --another to create one more (or use the console)",
-            message_ko="관리자가 이미 있습니다. 한 명 더 만들려면 --another를 붙이거나 콘솔에서 추가하세요",
-        )
-    staff = accounts.create_staff(args.login, args.name, ADMIN, password=_password(args), actor=SYSTEM)
+    try:
+        accounts = Accounts(svc)
+        if accounts.count_admins() and not args.another:
+            raise InvalidInput(
+                "an administrator exists already; add --another to create one more (or use the console)",
+                message_ko="관리자가 이미 있습니다. 한 명 더 만들려면 --another를 붙이거나 콘솔에서 추가하세요",
+            )
+        staff = accounts.create_staff(args.login, args.name, ADMIN, password=_password(args), actor=SYSTEM)
+    finally:
+        if owned:
+            svc.session_factory.kw["bind"].dispose()
     print(_text(f"관리자 {josa(repr(staff.login), '을')} 만들었습니다. 처음 로그인한 뒤 패스키를 등록하세요.",
                 f"Created administrator {staff.login!r}. Register a passkey after the first sign-in."))  # fmt: skip
     return EXIT_OK
