@@ -305,7 +305,8 @@ def build_certificate_pdf(
         raise _invalid("a certificate embeds a VerifiablePresentation", "증명서에는 VerifiablePresentation이 들어가야 합니다")
     if not isinstance(receipts, dict):
         raise _invalid("receipts must be a JSON object keyed by credential id", "영수증은 자격증명 id를 키로 하는 JSON 객체여야 합니다")
-    if not isinstance(qr_url, str) or not qr_url.startswith("https://") and not qr_url.startswith("http://127.0.0.1"):
+    # plain http only for a wallet on this machine (development): 127.0.0.1 or localhost
+    if not isinstance(qr_url, str) or not qr_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise _invalid("the QR must hold an https URL", "QR에는 https 주소가 들어가야 합니다")
     if len(qr_url) > MAX_QR_URL:
         raise _invalid(f"the QR URL is longer than {MAX_QR_URL} characters", f"QR 주소가 {MAX_QR_URL}자보다 깁니다")

@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agents import certificate, oid4vci
 from agents.errors import Conflict, InvalidInput, NotFound
 
+from .issuer_client import IssuerClient
 from .service import WalletService
 from .store import Held, Published
 
@@ -25,6 +27,7 @@ from .store import Held, Published
 ITEMS = ("employer", "project", "employmentPeriod", "duties", "position", "wage")
 #: ticked when the form opens: wage is personal, so the worker adds it only when asked for it
 DEFAULT_ITEMS = ("employer", "project", "employmentPeriod", "duties", "position")
+RECEIPT_TRIES, RECEIPT_WAIT = 4, 1.0  # the registry checkpoints every second or so
 
 
 def _shown_items(vc: Mapping[str, Any]) -> set[str]:
@@ -47,15 +50,37 @@ def request_certificate(svc: WalletService, account_id: str, record_ids: Sequenc
     if token is None:
         raise NotFound("this wallet is not connected to the city's issuing service yet",
                        message_ko="이 전자지갑은 아직 서울시 발급 서비스와 연결되지 않았습니다")  # fmt: skip
-    offer = svc.issuer(lang).certificate(token, [r.credential_id for r in records], chosen, purpose.strip()[:200])
-    issued = oid4vci.receive(offer, svc.store.key(account_id), svc.http)
-    if len(issued) != 1 or "CareerCertificateCredential" not in issued[0].credential.get("type", []):
-        raise Conflict("the city sent something other than one certificate", message_ko="서울시가 경력증명서가 아닌 것을 보냈습니다")
-    extra = _shown_items(issued[0].credential) - {"employer", *chosen}  # the employer names the issuer: always shown
+    client = svc.issuer(lang)
+    answer = client.certificate(token, [r.credential_id for r in records], chosen, purpose.strip()[:200])
+    if isinstance(answer.get("offer"), str):
+        issued = oid4vci.receive(answer["offer"], svc.store.key(account_id), svc.http)
+        if len(issued) != 1:
+            raise Conflict("the city sent something other than one certificate", message_ko="서울시가 경력증명서가 아닌 것을 보냈습니다")
+        vc, receipt = issued[0].credential, issued[0].receipt
+    else:  # handed over directly on the worker's own authenticated call
+        vc, receipt = dict(answer["credential"]), None
+    subject = vc.get("credentialSubject")
+    holder = svc.store.account(account_id).did
+    if "CareerCertificateCredential" not in vc.get("type", []) or not isinstance(subject, Mapping) or subject.get("id") != holder:
+        raise Conflict("the city sent something other than your certificate", message_ko="서울시가 본인의 경력증명서가 아닌 것을 보냈습니다")
+    extra = _shown_items(vc) - {"employer", *chosen}  # the employer names the issuer: always shown
     if extra:
         raise Conflict(f"the certificate shows items you did not pick ({', '.join(sorted(extra))}); it was not kept",
                        message_ko=f"고르지 않은 항목({', '.join(sorted(extra))})이 들어 있어 보관하지 않았습니다")  # fmt: skip
-    return svc.store.put_credential(account_id, issued[0].credential, receipt=issued[0].receipt)
+    if receipt is None:
+        receipt = _receipt(client, token, str(vc.get("id", "")))
+    return svc.store.put_credential(account_id, vc, receipt=receipt)
+
+
+def _receipt(client: IssuerClient, token: str, credential_id: str) -> dict[str, Any] | None:
+    """The registry receipt, waiting a few seconds for the checkpoint that covers the new certificate."""
+    for attempt in range(RECEIPT_TRIES):
+        found: dict[str, Any] | None = client.receipt(token, credential_id)
+        if found is not None:
+            return found
+        if attempt + 1 < RECEIPT_TRIES:
+            time.sleep(RECEIPT_WAIT)
+    return None  # kept without one; the next sync or publishing fetches it
 
 
 def publish_certificate(svc: WalletService, account_id: str, certificate_id: str, minutes: int) -> Published:

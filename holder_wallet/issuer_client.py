@@ -57,7 +57,7 @@ class IssuerClient:
             headers["Authorization"] = f"Bearer {token}"
         try:
             resp = self.http.request(method, f"{self.base}{path}", json=json, headers=headers,
-                                     params={"lang": self.lang}, cookies={"lang": self.lang})  # fmt: skip
+                                     params={"lang": self.lang})  # fmt: skip
         except httpx.HTTPError:
             raise Unavailable("the city's issuing service cannot be reached; try again in a few minutes",
                               message_ko="서울시 발급 서비스에 연결할 수 없습니다. 잠시 뒤 다시 시도하세요") from None  # fmt: skip
@@ -118,16 +118,16 @@ class IssuerClient:
                           json={"acceptance": dict(acceptance)})  # fmt: skip
         return dict(body) if isinstance(body, Mapping) else {}
 
-    def certificate(self, worker_token: str, career_record_ids: Sequence[str], items: Sequence[str], purpose: str = "") -> str:
-        """The credential offer (`openid-credential-offer://...`) of a CareerCertificateCredential of those
-        career records with exactly `items` (LSA art. 39(2): the worker picks them)."""
+    def certificate(self, worker_token: str, career_record_ids: Sequence[str], items: Sequence[str], purpose: str = "") -> dict[str, Any]:
+        """A CareerCertificateCredential of those career records with exactly `items` (LSA art. 39(2):
+        the worker picks them): `{id, credential, offer?}`, the credential itself and, where the
+        issuer runs OpenID4VCI for it, an `openid-credential-offer://` link."""
         body = self._call("POST", "/api/wallet/certificates", token=worker_token,
                           json={"careerRecordIds": list(career_record_ids), "items": list(items),
                                 "purpose": purpose, "lang": self.lang})  # fmt: skip
-        offer = body.get("offer") if isinstance(body, Mapping) else None
-        if not isinstance(offer, str) or not offer:
+        if not isinstance(body, Mapping) or not (isinstance(body.get("offer"), str) or isinstance(body.get("credential"), Mapping)):
             raise _unreadable()
-        return offer
+        return dict(body)
 
     def receipt(self, worker_token: str, credential_id: str) -> dict[str, Any] | None:
         """The registry receipt, or None while the checkpoint is pending (202)."""

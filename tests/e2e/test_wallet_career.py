@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,12 @@ from playwright.sync_api import Error as PlaywrightError
 
 import schemas
 from agents import certificate, dataintegrity
-from holder_wallet.app import create_app as create_wallet
-from holder_wallet.store import WalletStore
 from tests.helpers_city import City, Department, serve, start_city
+from tests.helpers_wallet import Wallet, wallet_server
 from verifier.app import create_app as create_verifier
-from web import envelope
-from web.config import RoleConfig
-from web.factory import session_cookie_name
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-MASTER = envelope.MasterKey(b"\x44" * 32, "wallet")
 
 
 @pytest.fixture(scope="module")
@@ -57,49 +53,40 @@ def _issue(city: City, dept: Department, example: str, holder: str, **subject: A
     return signed, city.register(signed)
 
 
-class Wallet:
-    def __init__(self, city: City, dept: Department, tmp: Path) -> None:
-        box: dict[str, Any] = {}
-        self.server, self.thread = serve(lambda env, sr: box["app"](env, sr))
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        config = RoleConfig("wallet", port=self.server.server_port, base_url=self.url, database_url=f"sqlite:///{tmp / 'wallet.sqlite3'}",
-                            secret_key="e2e", dev=True, extra={"registry_url": city.base_url, "issuer_url": "http://127.0.0.1:9"})  # fmt: skip
-        self.app = create_wallet(config, master=MASTER)
-        box["app"] = self.app
-        self.store: WalletStore = self.app.extensions["wallet"]
-        account = self.store.create_account(name="홍길동", birth_date="1998-04-12")
-        self.wid, did = account.id, account.did
-        # two projects, one contract ended early (its career record), a contract still running, a certificate
-        periods = [("2025-03-03", "2025-06-30", "2025 청년 일자리", "행정 보조"), ("2026-03-02", "2026-11-30", "2026 서울 데이터 서포터즈", None)]
-        for start, end, project, duties in periods:
-            extra = {"duties": duties} if duties else {}
-            record, receipt = _issue(city, dept, "career-record", did, employmentPeriod={"startDate": start, "endDate": end},
-                                     project={"id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project)}", "name": project}, **extra)  # fmt: skip
-            self.store.put_credential(self.wid, record, receipt=receipt, status="completed")
-        running, receipt = _issue(city, dept, "labor-contract-part-time", did, contractPeriod={"startDate": "2026-12-01", "endDate": "2027-12-31"})
-        self.store.put_credential(self.wid, running, receipt=receipt)
-        self.certificate, receipt = _issue(city, dept, "career-certificate", did)
-        self.store.put_credential(self.wid, self.certificate, receipt=receipt)
-        self.cookie = {"name": session_cookie_name(config), "url": self.url,
-                       "value": self.app.session_interface.get_signing_serializer(self.app).dumps({"wid": self.wid})}  # type: ignore[attr-defined]  # fmt: skip
+@dataclass
+class Worker:
+    wallet: Wallet
+    wid: str
+    certificate: dict[str, Any]
+    cookie: dict[str, Any]
 
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.app.extensions["wallet.engine"].dispose()
-        self.app.extensions["wallet.service"].http.close()
+
+def _seed(wallet: Wallet, city: City, dept: Department) -> Worker:
+    """Two projects (career records), a contract still running and a certificate, all in the registry."""
+    account = wallet.store.create_account(name="홍길동", birth_date="1998-04-12")
+    wid, did = account.id, account.did
+    periods = [("2025-03-03", "2025-06-30", "2025 청년 일자리", "행정 보조"), ("2026-03-02", "2026-11-30", "2026 서울 데이터 서포터즈", None)]
+    for start, end, project, duties in periods:
+        extra = {"duties": duties} if duties else {}
+        record, receipt = _issue(city, dept, "career-record", did, employmentPeriod={"startDate": start, "endDate": end},
+                                 project={"id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project)}", "name": project}, **extra)  # fmt: skip
+        wallet.store.put_credential(wid, record, receipt=receipt, status="completed")
+    running, receipt = _issue(city, dept, "labor-contract-part-time", did, contractPeriod={"startDate": "2026-12-01", "endDate": "2027-12-31"})
+    wallet.store.put_credential(wid, running, receipt=receipt)
+    cert, receipt = _issue(city, dept, "career-certificate", did)
+    wallet.store.put_credential(wid, cert, receipt=receipt)
+    return Worker(wallet, wid, cert, wallet.session_cookie({"wid": wid}))
 
 
 @pytest.fixture(scope="module")
-def wallet(city: City, dept: Department, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wallet]:
-    w = Wallet(city, dept, tmp_path_factory.mktemp("wallet"))
-    yield w
-    w.close()
+def worker(city: City, dept: Department, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    with wallet_server(tmp_path_factory.mktemp("wallet"), city) as wallet:
+        yield _seed(wallet, city, dept)
 
 
 @pytest.fixture(scope="module")
-def verifier(city: City, wallet: Wallet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    host = wallet.url.removeprefix("http://")
+def verifier(city: City, worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    host = worker.wallet.url.removeprefix("http://")
     app = create_verifier(city.verifier_config(f"sqlite:///{tmp_path_factory.mktemp('verifier') / 'v.sqlite3'}", trusted_hosts=host))
     server, _thread = serve(app)
     yield f"http://127.0.0.1:{server.server_port}"
@@ -109,15 +96,16 @@ def verifier(city: City, wallet: Wallet, tmp_path_factory: pytest.TempPathFactor
     app.extensions["verifier"].close()
 
 
-def _signed_in(browser: Any, wallet: Wallet, viewport: dict[str, int]) -> Any:
+def _signed_in(browser: Any, worker: Worker, viewport: dict[str, int]) -> Any:
     context = browser.new_context(viewport=viewport, accept_downloads=True, bypass_csp=True)  # bypass only for axe-core
-    context.add_cookies([wallet.cookie])
+    context.add_cookies([worker.cookie])
     return context
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_career_view_totals_filters_in_both_languages(browser: Any, wallet: Wallet, screenshots: Path, viewport: dict[str, int], axe: Any) -> None:
-    context = _signed_in(browser, wallet, viewport)
+def test_career_view_totals_filters_in_both_languages(browser: Any, worker: Worker, screenshots: Path, viewport: dict[str, int], axe: Any) -> None:
+    wallet = worker.wallet
+    context = _signed_in(browser, worker, viewport)
     try:
         page = context.new_page()
         errors: list[str] = []
@@ -147,20 +135,22 @@ def test_career_view_totals_filters_in_both_languages(browser: Any, wallet: Wall
         context.close()
 
 
-def test_a_bad_year_is_a_clear_400(wallet: Wallet) -> None:
+def test_a_bad_year_is_a_clear_400(worker: Worker) -> None:
+    wallet = worker.wallet
     client = wallet.app.test_client()
-    client.set_cookie(wallet.cookie["name"], wallet.cookie["value"])
-    resp = client.get("/career?year=abc")
+    client.set_cookie(worker.cookie["name"], worker.cookie["value"], domain="localhost")
+    resp = client.get("/career?year=abc", base_url=wallet.url)
     assert resp.status_code == 400 and "연도가 올바르지 않습니다" in resp.get_data(as_text=True)
-    assert client.get("/career/certificates/nope.pdf").status_code == 404
+    assert client.get("/career/certificates/nope.pdf", base_url=wallet.url).status_code == 404
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
-def test_certificate_pdf_published_verified_and_withdrawn(browser: Any, wallet: Wallet, verifier: str, screenshots: Path, tmp_path: Path, axe: Any) -> None:
+def test_certificate_pdf_published_verified_and_withdrawn(browser: Any, worker: Worker, verifier: str, screenshots: Path, tmp_path: Path, axe: Any) -> None:
     import zxingcpp
     from PIL import Image
 
-    context = _signed_in(browser, wallet, PHONE)
+    wallet = worker.wallet
+    context = _signed_in(browser, worker, PHONE)
     try:
         page = context.new_page()
         page.goto(wallet.url + "/career/certificate")
@@ -184,8 +174,8 @@ def test_certificate_pdf_published_verified_and_withdrawn(browser: Any, wallet: 
 
         # the attachments: the published presentation of this certificate, with refreshed receipts
         vp, receipts = certificate.extract_from_pdf(pdf)
-        assert [vc["id"] for vc in vp["verifiableCredential"]] == [wallet.certificate["id"]]
-        assert set(receipts) == {wallet.certificate["id"]}
+        assert [vc["id"] for vc in vp["verifiableCredential"]] == [worker.certificate["id"]]
+        assert set(receipts) == {worker.certificate["id"]}
         assert httpx.get(link_url).json()["verifiablePresentation"] == vp
         # the page: Korean text, rendered, its QR is the link
         text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
@@ -212,8 +202,9 @@ def test_certificate_pdf_published_verified_and_withdrawn(browser: Any, wallet: 
         context.close()
 
 
-def test_pages_open_offline_after_a_visit_and_logout_forgets_them(browser: Any, wallet: Wallet, screenshots: Path) -> None:
-    context = _signed_in(browser, wallet, PHONE)
+def test_pages_open_offline_after_a_visit_and_logout_forgets_them(browser: Any, worker: Worker, screenshots: Path) -> None:
+    wallet = worker.wallet
+    context = _signed_in(browser, worker, PHONE)
     try:
         page = context.new_page()
         page.goto(wallet.url + "/career")
