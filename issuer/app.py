@@ -13,6 +13,7 @@ from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
 from . import api_wallet, console
+from .protocols import install_from_config
 from .service import IssuerService
 
 #: used only with WORKCRED_DEV=1 when WORKCRED_ISSUER_DEPARTMENTS is unset, so `make run` shows one
@@ -71,6 +72,7 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     app = base_app(__name__, config)
     svc = app.extensions["issuer"] = service or IssuerService.from_config(config)
     app.register_blueprint(api_wallet.bp)
+    install_from_config(app, config, svc)
     if config.extra.get("background", "1") != "0":
         _start_background(svc)
     console.install(app, svc, owns_service=service is None)
