@@ -169,7 +169,7 @@ def start_issuer(tmp: Path, db_url: str, *, city: City | None = None, **extra: s
         base = f"http://127.0.0.1:{server.server_port}"
         config = RoleConfig(
             "issuer", port=server.server_port, base_url=base, database_url=db_url,
-            secret_key="issuer-test-secret", dev=True, extra={"departments": f"{DEPARTMENT}:서울 일자리|Seoul jobs", **extra},
+            secret_key="issuer-test-secret", dev=True, extra={"departments": f"{DEPARTMENT}:서울 일자리|Seoul jobs", "background": "0", **extra},
         )  # fmt: skip
         app = create_app(config, service=svc)
         box["app"] = app
