@@ -65,3 +65,9 @@ def safe_next(value: str | None) -> str | None:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return None
+
+
+def optional_text(key: str) -> str:
+    """The message `key` in the page's language, or "" when there is none (`t()` would show the key)."""
+    catalogs: dict[str, dict[str, str]] = current_app.extensions["workcred.i18n"]
+    return catalogs.get(lang(), {}).get(key) or catalogs["ko"].get(key) or ""

@@ -11,6 +11,7 @@ from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
 from . import auth, career_pages, pages, present, pwa, signing
+from ._web import optional_text
 from .models import passkey_challenge
 from .service import WalletService, WalletSettings
 from .store import WalletStore
@@ -39,5 +40,5 @@ def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey |
     passkeys.install(app, passkeys.SqlChallengeStore(factory, passkey_challenge))
     for bp in (auth.bp, pages.bp, signing.bp, present.bp, career_pages.bp, pwa.bp):
         app.register_blueprint(bp)
-    app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"))
+    app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"), optional_text=optional_text)
     return app

@@ -163,15 +163,15 @@ def _problem(resp: httpx.Response) -> Error:
         body = {}
     detail = body.get("detail") if isinstance(body, Mapping) else None
     text = str(detail or body.get("title") or "") if isinstance(body, Mapping) else ""
-    if resp.status_code >= 500 or not text:
+    if resp.status_code >= 500 and resp.status_code != 501 or not text:
         if resp.status_code >= 500:
             return Unavailable("the city's issuing service has a problem; try again later",
                                message_ko="서울시 발급 서비스에 문제가 있습니다. 잠시 뒤 다시 시도하세요")  # fmt: skip
         text = f"the issuing service refused the request ({resp.status_code})"
     cls = _BY_STATUS.get(resp.status_code, InvalidInput)
     err = cls(text, message_ko=text, issuer_status=resp.status_code, issuer_type=body.get("type") if isinstance(body, Mapping) else None)
-    if resp.status_code == 429:
-        err.http_status = 429
+    if resp.status_code in (429, 501):  # too many tries; a part the issuer does not offer (yet)
+        err.http_status = resp.status_code
         retry = resp.headers.get("Retry-After", "")
         if retry.isdigit():
             err.details["retry_after"] = int(retry)

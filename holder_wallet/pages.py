@@ -7,6 +7,7 @@ destroyed: web/envelope.py); both ask for what they need again (a passphrase, th
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,29 +57,34 @@ def credential(credential_id: str) -> str:
     if status != held.status:
         store().set_status(wid, held.credential_id, status, held.status_reason)
     subject = held.credential.get("credentialSubject") or {}
-    return render_template("wallet/credential.html", held=held, status=status, rows=flatten(subject),
+    return render_template("wallet/credential.html", held=held, status=status, rows=flatten(subject, labels=schemas.labels(lang())),
                            labels=schemas.labels(lang()), raw=json.dumps(held.credential, ensure_ascii=False, indent=2),
                            receipt=json.dumps(held.receipt, ensure_ascii=False, indent=2) if held.receipt else "")  # fmt: skip
 
 
-def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(label path, text) pairs of a credential subject, in document order, for a readable list."""
+def flatten(value: Any, prefix: str = "", labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(label path, text) pairs of a credential subject, in document order, for a readable list;
+    coded values ("hourly", "MO", true) read as their labels ("시급", "월", "가입") where there is one."""
+    labels = labels or {}
+
+    def show(v: Any, path: str) -> str:
+        code = ("true" if v else "false") if isinstance(v, bool) else str(v)
+        return labels.get(f"{path}.{code}") or ("✔" if v is True else "✘" if v is False else code)
+
     out: list[tuple[str, str]] = []
     if isinstance(value, dict):
         for k, v in value.items():
             if k in ("id", "type") and prefix == "":
                 continue
-            out.extend(flatten(v, f"{prefix}.{k}" if prefix else k))
+            out.extend(flatten(v, f"{prefix}.{k}" if prefix else k, labels))
     elif isinstance(value, list):
         if all(not isinstance(v, dict | list) for v in value):
-            out.append((prefix, ", ".join(str(v) for v in value)))
+            out.append((prefix, ", ".join(show(v, prefix) for v in value)))
         else:
             for v in value:
-                out.extend(flatten(v, prefix))
-    elif isinstance(value, bool):
-        out.append((prefix, "✔" if value else "✘"))
+                out.extend(flatten(v, prefix, labels))
     elif value is not None:
-        out.append((prefix, str(value)))
+        out.append((prefix, show(value, prefix)))
     return out
 
 

@@ -136,22 +136,35 @@ class WalletService:
         for item in items:
             status = _STATE_STATUS.get(str(item.get("state")), "active")
             reason = str(item.get("statusReason") or "")
+            listed = item.get("credential") if isinstance(item.get("credential"), dict) else None
+            receipt = item.get("receipt") if isinstance(item.get("receipt"), dict) else None
+            cid = listed.get("id") if listed else None
             try:
-                if isinstance(item.get("offer"), str):
+                old = held.get(cid) if isinstance(cid, str) else None
+                if old is None and isinstance(item.get("offer"), str):
+                    # a new credential comes over OpenID4VCI, bound to the key that proves possession
                     for issued in oid4vci.receive(item["offer"], key, self.http):
-                        self.store.put_credential(account_id, issued.credential, receipt=issued.receipt, status=status, status_reason=reason)
-                        received += 1
-                    continue
-                vc = item.get("credential")
-                if isinstance(vc, dict) and isinstance(vc.get("id"), str):
-                    old = held.get(vc["id"])
-                    receipt = item.get("receipt") if isinstance(item.get("receipt"), dict) else None
-                    if old is None or old.status != status or old.status_reason != reason or (receipt and not old.receipt):
-                        self.store.put_credential(account_id, vc, receipt=receipt or (old.receipt if old else None),
+                        self.store.put_credential(account_id, issued.credential, receipt=issued.receipt or receipt,
                                                   status=status, status_reason=reason)  # fmt: skip
-                        updated += 1
+                        received += 1
+                elif old is None and listed is not None:
+                    self.store.put_credential(account_id, listed, receipt=receipt, status=status, status_reason=reason)
+                    received += 1
+                elif old is not None and (old.status != status or old.status_reason != reason or (receipt and not old.receipt)):
+                    self.store.put_credential(account_id, old.credential, receipt=receipt or old.receipt, status=status,
+                                              status_reason=reason)  # fmt: skip
+                    updated += 1
             except Error as e:  # one bad offer must not hide the others
                 problems.append(e)
+        for h in self.store.credentials(account_id):
+            if h.receipt is None:  # the checkpoint was pending when it arrived: ask again
+                try:
+                    found = client.receipt(token, h.credential_id)
+                except Error:
+                    continue
+                if found is not None:
+                    self.store.put_credential(account_id, h.credential, receipt=found, status=h.status, status_reason=h.status_reason)
+                    updated += 1
         return SyncResult(received, updated, offers, problems)
 
     def live_status(self, held: Held) -> str:

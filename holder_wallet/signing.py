@@ -61,7 +61,8 @@ def sections(item: dict[str, Any], draft: dict[str, Any]) -> list[dict[str, Any]
     """The template's sections with each field's value from the draft (missing fields left out)."""
     subject = draft.get("credentialSubject") or {}
     out = []
-    for sec in item.get("sections") or []:
+    template = item.get("template") if isinstance(item.get("template"), dict) else {}
+    for sec in item.get("sections") or template.get("sections") or []:
         if not isinstance(sec, dict):
             continue
         fields = [(path, value_at(subject, path)) for path in sec.get("fields") or [] if isinstance(path, str)]
@@ -86,7 +87,17 @@ def offer(contract_id: str) -> str:
     subject = draft.get("credentialSubject") or {}
     return render_template("wallet/offer.html", item=item, draft=draft, digest=digest, sections=sections(item, draft),
                            labels=schemas.labels(lang()), worker_fields=[(f, value_at(subject, f) or "") for f in worker_fields],
-                           contract_id=contract_id, flatten_value=flatten)  # fmt: skip
+                           contract_id=contract_id,
+                           flatten_value=lambda v, p: readable(v, p, schemas.labels(lang())))  # fmt: skip
+
+
+def readable(value: Any, path: str, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """A field as lines; the per-day schedule as one line a day ("월요일 10:00–16:00, 휴게 60분, 5시간")."""
+    if path == "dailySchedule" and isinstance(value, list) and all(isinstance(d, dict) for d in value):
+        rest, hours = labels.get("workingHours.breakMinutes", "break"), labels.get("dailySchedule.hours", "hours")
+        return [(path, f"{labels.get('dailySchedule.day.' + str(d.get('day')), d.get('day'))} {d.get('startTime')}–{d.get('endTime')}, "
+                       f"{rest} {d.get('breakMinutes')}, {hours} {d.get('hours')}") for d in value]  # fmt: skip
+    return flatten(value, path, labels)
 
 
 @bp.post("/contracts/<path:contract_id>/details")
