@@ -47,7 +47,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         issuer_url = f"http://127.0.0.1:{server.server_port}"
         with wallet_server(tmp_path, city, issuer_url=issuer_url) as wallet, \
                 issuer_service(city, f"sqlite:///{tmp_path / 'issuer.sqlite3'}", wallet_url=wallet.url) as svc:  # fmt: skip
-            box["app"] = create_issuer(RoleConfig("issuer", base_url=issuer_url, secret_key="t", dev=True), service=svc)
+            box["app"] = create_issuer(RoleConfig("issuer", base_url=issuer_url, secret_key="t", dev=True, extra={"background": "0"}), service=svc)
             _, project = demo_project(svc, city=city)
             svc.add_participants(project.id, [KIM, LEE])
             yield World(city, svc, wallet, project.id)

@@ -95,11 +95,14 @@ def test_passkey_login_logout_and_refused_assertions(
         page.screenshot(path=str(screenshots / f"wallet-home-{name}.png"), full_page=True)
         assert len(wallet.store.passkeys(account.id)) == 1
 
-        # logout: the session goes, the browser is told to drop caches and storage
-        with page.expect_response(lambda r: r.url.endswith("/logout")) as out:
-            page.click(".wallet-nav__logout button")
-        assert out.value.all_headers().get("clear-site-data") == '"cache", "storage"'
-        assert out.value.headers.get("cache-control") == "no-store"
+        # logout: the session goes, and with it the service worker's copies and any storage
+        page.goto(wallet.url + "/")
+        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+        page.goto(wallet.url + "/")  # now through the service worker, which keeps a copy for offline reading
+        assert "wallet-personal" in page.evaluate("caches.keys()")
+        page.click(".wallet-nav__logout button")
+        page.wait_for_selector("text=로그아웃했습니다")
+        assert "wallet-personal" not in page.evaluate("caches.keys()")
         assert page.evaluate("localStorage.length + sessionStorage.length") == 0
         page.goto(wallet.url + "/present")
         assert "/login" in page.url
@@ -126,6 +129,20 @@ def test_passkey_login_logout_and_refused_assertions(
         assert _post(page, "/login/verify", sent[0]) == 400
     finally:
         context.close()
+
+
+def test_logout_answer_clears_the_site_data(wallet: Wallet) -> None:
+    """What a browser without the service worker relies on: the logout answer itself."""
+    account = wallet.store.create_account(name="홍길동", birth_date="1998-04-12")
+    client = wallet.app.test_client()
+    with client.session_transaction() as s:
+        s["wid"], s["_csrf"] = account.id, "token"
+    resp = client.post("/logout", data={"csrf_token": "token"})
+    assert resp.status_code == 200 and resp.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert client.get("/present").status_code == 302  # signed out
+    with client.session_transaction() as s:
+        assert "wid" not in s
 
 
 def test_qr_link_followed_by_the_verifier_then_withdrawn(
