@@ -27,9 +27,8 @@ import hmac
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import rfc8785
-
-from .errors import RegistryError
+from . import jcs
+from .errors import InvalidCredential, RegistryError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -57,8 +56,9 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 def document_digest(doc: dict[str, Any]) -> bytes:
     """SHA-256 of the RFC 8785 canonical JSON of a (signed) document."""
     try:
-        return hashlib.sha256(rfc8785.dumps(doc)).digest()
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        # agents.jcs: the orjson fast path, held to the rfc8785 reference by tests/unit/test_jcs.py
+        return hashlib.sha256(jcs.canonicalize(doc)).digest()
+    except InvalidCredential as e:
         raise RegistryError(
             f"the document cannot be canonicalised (RFC 8785): {e}",
             message_ko="문서를 RFC 8785 정규화할 수 없습니다",

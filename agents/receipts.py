@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -474,8 +475,11 @@ def _b64(text: str, what: str) -> bytes:
         raise _bad(what) from None
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _is_b64url(text: str) -> bool:
-    return all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+    return _B64URL.fullmatch(text) is not None
 
 
 def _bad(what: str) -> RegistryError:

@@ -208,8 +208,9 @@ class WalletMixin(ContractsMixin):
         p, dek, draft = self.draft_of(s, c)
         project = s.get_one(models.Project, c.project_id)
         template = schemas.template(project.template_variant)
-        issued = c.credential_enc is not None and c.log_index is not None  # stored before logging: not issued yet
-        credential = self.unseal_json(dek, p, f"contract|{c.urn}|credential", c.credential_enc) if issued else None
+        credential = None  # kept before logging but not logged yet: not issued
+        if c.credential_enc is not None and c.log_index is not None:
+            credential = self.unseal_json(dek, p, f"contract|{c.urn}|credential", c.credential_enc)
         return WalletContract(
             c.urn, c.version, c.state, c.status_reason, template["title"], project.name, c.offered_at,
             draft if c.state == models.OFFERED else None, c.draft_digest, credential,
