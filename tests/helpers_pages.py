@@ -66,6 +66,22 @@ _SMALL_TARGETS = """(min) => {
 }"""
 
 
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
+    """axe-core's violations of these impacts on the page as it is now.
+
+    axe is evaluated through the DevTools protocol, not added as a <script>, so it runs under the
+    page's own Content-Security-Policy (no `bypass_csp` needed).
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
 @dataclass
 class CheckedPage:
     """A Playwright page on one app with its findings; `step()` checks and photographs it."""
@@ -126,16 +142,7 @@ class CheckedPage:
     # --- checks -------------------------------------------------------------------------------
 
     def axe(self) -> list[dict[str, Any]]:
-        """axe-core's serious and critical violations of the page as it is now."""
-        if not self.page.evaluate("typeof window.axe === 'object'"):
-            # evaluated through the DevTools protocol, not a <script>: the page keeps its CSP
-            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-        result = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        return [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        return axe_violations(self.page)
 
     def small_targets(self) -> list[str]:
         return list(self.page.evaluate(_SMALL_TARGETS, MIN_TAP))

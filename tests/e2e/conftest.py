@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests import helpers_pages
 from tests.conftest import require
 
 CHROMIUM = Path(os.environ.get("WORKCRED_CHROMIUM", "/usr/bin/chromium"))
@@ -108,12 +109,6 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
-    """Run axe-core in the page and return the violations of the given impact levels."""
+    """Run axe-core in the page (tests/helpers_pages.py, under the page's own CSP)."""
     _require(AXE.exists(), f"{AXE} is missing (npm ci)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-        if v["impact"] in impacts
-    ]
+    return helpers_pages.axe_violations(page, impacts)
