@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents import jcs, multibase
@@ -92,6 +93,7 @@ class ServiceBase:
         self.clock = clock
         #: asks the registry for a checkpoint now (tests, the demo); None: wait for the registry's timer
         self.checkpoint = checkpoint
+        self._signers: dict[str, tuple[datetime, Any]] = {}
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC).replace(microsecond=0)
@@ -101,6 +103,16 @@ class ServiceBase:
         """One unit of work: all or nothing."""
         with db.transaction(self.session_factory) as s:
             yield s
+
+    @staticmethod
+    def preload(s: Session, model: type[Any], ids: Any) -> dict[int, Any]:
+        """Rows by id in one query per 1000; keep the dict while using them: the session's identity map
+        holds rows weakly, and a row it still holds is found by `s.get` without a query (or an autoflush)."""
+        wanted = list(set(ids))
+        out: dict[int, Any] = {}
+        for start in range(0, len(wanted), 1000):
+            out.update((r.id, r) for r in s.scalars(select(model).where(model.id.in_(wanted[start : start + 1000]))))
+        return out
 
     # -- personal data: sealed with the participant's data key ------------------------------------
 

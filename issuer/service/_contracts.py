@@ -5,6 +5,7 @@ offering it sends the worker an invitation through the outbox."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from schemas import Violation
 
 from .. import models
 from ._base import SYSTEM, Actor, aware, digest, dumps, not_found
-from ._projects import ProjectsMixin, compose_subject
+from ._projects import ProjectsMixin, apply_fields, compose_subject
 from ._roster import RosterMixin
 
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -124,9 +125,10 @@ class ContractsMixin(RosterMixin, ProjectsMixin):
             s.expunge_all()
         failed: list[tuple[int, tuple[Violation, ...]]] = []
         ready: list[tuple[models.Participant, bytes, dict[str, Any]]] = []
+        base = compose_subject(dept, project)  # once: the template, the project and its overrides
         for p in todo:
             dek = self.dek(p)
-            subject = compose_subject(dept, project, row_fields(self.details_of(p, dek)))
+            subject = apply_fields(json.loads(dumps(base)), row_fields(self.details_of(p, dek)))
             errors = tuple(v for v in schemas.check_contract(subject) if v.severity == "error")
             if errors:
                 failed.append((p.id, errors))
@@ -168,12 +170,14 @@ class ContractsMixin(RosterMixin, ProjectsMixin):
     def offer_contracts(self, urns: Sequence[str], *, actor: Actor = SYSTEM) -> list[OfferResult]:
         """draft → offered: an invitation (or, for a bound wallet, a notice) per worker, through the outbox."""
         out: list[OfferResult] = []
-        with self.tx() as s:
+        with self.tx() as s, s.no_autoflush:
             rows = list(s.scalars(select(models.Contract).where(models.Contract.urn.in_(list(urns)))))
             if len(rows) != len(set(urns)):
                 raise not_found("contract", "계약")
             for project_id in {c.project_id for c in rows}:
                 self.require_template_ready(project_id)
+            _participants = self.preload(s, models.Participant, [c.participant_id for c in rows])
+            _projects = self.preload(s, models.Project, [c.project_id for c in rows])
             links: dict[int, str | None] = {}
             for c in rows:
                 if c.state != models.DRAFT:

@@ -132,6 +132,7 @@ class DepartmentsMixin(ServiceBase):
     def rotate_key(self, department_id: int, *, actor: Actor = SYSTEM) -> str:
         """Rotate the department's signing key (old credentials stay verifiable under the retired key)."""
         dept = self.department(department_id)
+        self._signers.clear()
         key_id = rotate_department_key(
             self.registry, self.keys, dept.slug, (dept.revocation_list, dept.suspension_list), at=self.now()
         )

@@ -43,7 +43,12 @@ def _reason(err: Error) -> tuple[str, str]:
 
 class IssuingMixin(WalletMixin):
     def _signer(self, dept: models.Department) -> Signer:
-        return self.keys.signer(dept.key_name)
+        """The department's current key (read from the key store once per department and minute)."""
+        key = (dept.key_name, self.now().replace(second=0))
+        cached = self._signers.get(key[0])
+        if cached is None or cached[0] != key[1]:
+            cached = self._signers[key[0]] = (key[1], self.keys.signer(dept.key_name))
+        return cached[1]
 
     def log_many(self, type_tag: str, documents: Sequence[Mapping[str, Any]]) -> list[int]:
         """Append the documents' digests to the registry log; their indexes (one call when the client batches)."""
@@ -72,8 +77,11 @@ class IssuingMixin(WalletMixin):
         at = self.now()
         # 1. sign and keep the credential before logging it: a run killed after this step logs the
         #    same document on the next run, and the registry answers a (type, digest) it has with its index
-        with self.tx() as s:
-            for c in s.scalars(q.order_by(models.Contract.id).limit(limit)):
+        with self.tx() as s, s.no_autoflush:
+            rows = list(s.scalars(q.order_by(models.Contract.id).limit(limit)))
+            _participants = self.preload(s, models.Participant, [c.participant_id for c in rows])
+            _departments = self.preload(s, models.Department, [c.department_id for c in rows])
+            for c in rows:
                 try:
                     p, dek, draft = self.draft_of(s, c)
                     if c.credential_enc is not None:
@@ -92,7 +100,8 @@ class IssuingMixin(WalletMixin):
         indexes = self.log_many("credential", [vc for _, vc in signed])
         # 3. active
         superseded: list[str] = []
-        with self.tx() as s:
+        with self.tx() as s, s.no_autoflush:
+            _contracts = self.preload(s, models.Contract, [contract_id for contract_id, _ in signed])
             for (contract_id, _), index in zip(signed, indexes, strict=True):
                 c = s.get_one(models.Contract, contract_id)
                 c.log_index, c.state, c.issued_at, c.updated_at = index, models.ACTIVE, at, at
@@ -152,10 +161,13 @@ class IssuingMixin(WalletMixin):
         built: list[tuple[int, str, dict[str, Any]]] = []
         failed: list[tuple[str, str, str]] = []
         # 1. sign and keep each career record (unlogged) first: a killed run finds it and logs the same document
-        with self.tx() as s:
+        with self.tx() as s, s.no_autoflush:
             rows = list(s.scalars(select(models.Contract).where(models.Contract.urn.in_(list(urns)))))
             if len(rows) != len(set(urns)):
                 raise not_found("contract", "계약")
+            _participants = self.preload(s, models.Participant, [c.participant_id for c in rows])
+            _projects = self.preload(s, models.Project, [c.project_id for c in rows])
+            _departments = self.preload(s, models.Department, [c.department_id for c in rows])
             todo: list[tuple[models.Contract, dict[str, str], bool]] = []
             for c in rows:
                 p, dek, draft = self.draft_of(s, c)
@@ -198,10 +210,13 @@ class IssuingMixin(WalletMixin):
             return IssueResult((), tuple(failed))
         # 2. log them; 3. completed or terminated
         indexes = self.log_many("credential", [vc for _, _, vc in built])
-        with self.tx() as s:
+        with self.tx() as s, s.no_autoflush:
+            _contracts = self.preload(s, models.Contract, [contract_id for contract_id, _, _ in built])
+            records = {r.urn: r for r in s.scalars(select(models.IssuedCredential).where(
+                models.IssuedCredential.contract_id.in_([contract_id for contract_id, _, _ in built])))}  # fmt: skip
             for (contract_id, state, vc), index in zip(built, indexes, strict=True):
                 c = s.get_one(models.Contract, contract_id)
-                record = s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.urn == vc["id"])).one()
+                record = records[vc["id"]]
                 record.log_index = index
                 c.state, c.ended_at, c.updated_at = state, self.now(), self.now()
                 if state == models.TERMINATED:

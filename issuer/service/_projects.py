@@ -85,7 +85,12 @@ def compose_subject(
         subject["workplace"] = workplaces[0]
     for path, value in json.loads(project.template_overrides).items():
         set_path(subject, path, value)
-    for path, value in (row_fields or {}).items():
+    return apply_fields(subject, row_fields or {})
+
+
+def apply_fields(subject: dict[str, Any], row_fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Put a roster row's values (subject paths) into a composed subject; empty cells keep the project's."""
+    for path, value in row_fields.items():
         if value not in (None, ""):
             set_path(subject, path, value)
     return subject
