@@ -152,3 +152,11 @@ def test_landing_pages_are_light_on_a_phone(browser: Any, city: City, issuer: st
             weights[name] = pc.transferred()
     print(f"first-visit transferred bytes ({lang}): {weights}")
     assert all(0 < w <= BUDGET[lang] for w in weights.values()), weights
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_wallet_pages_before_login(browser: Any, wallet: str, lang: str) -> None:
+    with checked_page(browser, wallet, "wallet", lang=lang) as pc:
+        for path, label in (("/invite", "invite"), ("/login", "login"), ("/offline", "offline")):
+            pc.goto(path)
+            pc.step(label)
