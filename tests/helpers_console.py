@@ -16,15 +16,20 @@ from typing import Any
 
 from flask import Flask
 
+from issuer import jobs
 from issuer.app import create_app
 from issuer.console import ADMIN, CLERK, MANAGER, Accounts
-from issuer.service import SYSTEM, IssuerService
+from issuer.service import SYSTEM, IssuerService, ParticipantRow
 from web.config import RoleConfig
 
 from .helpers_city import start_city
 from .helpers_issuer import PART_TIME, issuer_service
 
 PASSWORD = "correct horse battery staple"
+WORKERS = [
+    ParticipantRow("김서울", "1990-05-01", "010-1234-5678", "kim@example.kr"),
+    ParticipantRow("이한강", "1985-11-30", "010-2222-3333"),
+]
 CSRF = "test-csrf-token"
 
 
@@ -36,11 +41,15 @@ class Site:
     departments: dict[str, int]  # X, Y
     projects: dict[str, int]  # A, B (in X), C (in Y)
     staff: dict[str, int]  # admin, manager_x, manager_y, clerk_a, clerk_b
+    contract_a: str  # a draft in project A
+    job_a: int  # a queued (not running) bulk job of project A
 
 
 def _seed(svc: IssuerService) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    x = svc.create_department("dept-x", "서울특별시 일자리정책과", "Job Policy Division")
-    y = svc.create_department("dept-y", "서울특별시 복지정책과", "Welfare Policy Division")
+    employer = {"representative": "김예시 (과장)", "business_number": "123-45-67890", "address": "서울특별시 중구 세종대로 110",
+                "phone": "02-120"}  # fmt: skip
+    x = svc.create_department("dept-x", "서울특별시 일자리정책과", "Job Policy Division", **employer)
+    y = svc.create_department("dept-y", "서울특별시 복지정책과", "Welfare Policy Division", **employer)
     projects = {}
     for key, dept in (("A", x), ("B", x), ("C", y)):
         p = svc.create_project(dept.id, f"2026 사업 {key}", date(2026, 3, 2), date(2026, 11, 30), budget_line=f"B-{key}",
@@ -63,10 +72,13 @@ def _seed(svc: IssuerService) -> tuple[dict[str, int], dict[str, int], dict[str,
 def console_site(tmp_path: Path, db_url: str, **app_config: Any) -> Iterator[Site]:
     with start_city(tmp_path) as city, issuer_service(city, db_url) as svc:
         departments, projects, staff = _seed(svc)
+        svc.add_participants(projects["A"], WORKERS)
+        [contract_a, *_] = svc.draft_contracts(projects["A"]).created
+        job_a = jobs.start_job(svc, "offer-all", projects["A"]).id
         config = RoleConfig("issuer", secret_key="console-tests", dev=True, base_url="http://localhost", extra={"background": "0"})
         app = create_app(config, service=svc)
         app.config.update(app_config)
-        yield Site(app, svc, config, departments, projects, staff)
+        yield Site(app, svc, config, departments, projects, staff, contract_a, job_a)
 
 
 def sign_in(client: Any, staff_id: int | None) -> None:

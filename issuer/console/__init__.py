@@ -46,7 +46,16 @@ assets = Blueprint("console_assets", __name__, static_folder=str(Path(__file__).
 def install(app: Flask, service: IssuerService, *, password_only: bool | None = None, owns_service: bool = False) -> Console:
     """Mount the console on the issuer app. `password_only` (default: development mode) lets an
     account without a passkey sign in with its password alone; in production it must enrol one."""
-    from . import _auth_views, _pages, _projects, _staff_views
+    from . import (
+        _audit_views,
+        _auth_views,
+        _contracts,
+        _jobs_views,
+        _pages,
+        _projects,
+        _roster_views,
+        _staff_views,
+    )
 
     config = app.config["WORKCRED"]
     state = Console(service, password_only=config.dev if password_only is None else password_only, owns_service=owns_service)
@@ -59,6 +68,8 @@ def install(app: Flask, service: IssuerService, *, password_only: bool | None = 
 
     app.config.setdefault("PASSKEY_RP_NAME", "서울시 근로계약·경력 증명 발급")
     passkeys.install(app, passkeys.SqlChallengeStore(service.session_factory, passkey_challenge))
-    for bp in (assets, _auth_views.bp, _pages.bp, _projects.bp, _staff_views.bp):
+    blueprints = (assets, _auth_views.bp, _pages.bp, _projects.bp, _staff_views.bp, _contracts.bp, _jobs_views.bp,
+                  _roster_views.bp, _audit_views.bp)  # fmt: skip
+    for bp in blueprints:
         app.register_blueprint(bp)
     return state
