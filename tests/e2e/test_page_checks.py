@@ -160,3 +160,10 @@ def test_wallet_pages_before_login(browser: Any, wallet: str, lang: str) -> None
         for path, label in (("/invite", "invite"), ("/login", "login"), ("/offline", "offline")):
             pc.goto(path)
             pc.step(label)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_issuer_console_login(browser: Any, issuer: str, lang: str) -> None:
+    with checked_page(browser, issuer, "issuer-console", lang=lang) as pc:
+        pc.goto("/console/login")
+        pc.step("login")
