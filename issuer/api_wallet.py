@@ -15,7 +15,6 @@ import schemas
 from agents.errors import Error, InvalidInput, Unauthorized
 from agents.loader import parse_json
 from web import csrf
-from web.problems import problem
 from web.ratelimit import rate_limit
 
 from .service import IssuerService, WalletContract, WorkerAuth
@@ -109,9 +108,9 @@ def contracts() -> Response:
 
 @bp.get("/contracts/<urn>/preview.pdf")
 def preview(urn: str) -> Response:
-    service().worker_contract(_worker(), urn)
-    return problem(501, "Not Implemented", "계약서 미리보기 PDF는 아직 제공하지 않습니다. 계약 내용은 화면에서 확인하세요. "
-                   "The PDF preview is not available yet; read the contract on screen.")  # fmt: skip
+    lang = "en" if request.args.get("lang") == "en" else "ko"
+    pdf = service().contract_preview(_worker(), urn, lang)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": 'inline; filename="contract-preview.pdf"'})
 
 
 @bp.get("/contracts/<urn>")

@@ -228,6 +228,18 @@ class WalletMixin(ContractsMixin):
                     return self._wallet_view(s, c)
         raise NotFound("no such contract of yours", message_ko="해당 계약이 없습니다")
 
+    def contract_preview(self, auth: WorkerAuth, urn: str, lang: str = "ko") -> bytes:
+        """The PDF rendering of one of the worker's contracts (the final draft)."""
+        from ..preview import contract_preview_pdf
+
+        with self.tx() as s:
+            c = next((c for c in self._worker_contracts(s, auth) if c.urn == urn), None)
+            if c is None:
+                raise NotFound("no such contract of yours", message_ko="해당 계약이 없습니다")
+            _, _, draft = self.draft_of(s, c)
+            variant = s.get_one(models.Project, c.project_id).template_variant
+            return contract_preview_pdf(draft, variant, c.draft_digest, lang=lang)
+
     def accept(self, auth: WorkerAuth, urn: str, acceptance: Mapping[str, Any], *, ip: str = "") -> str:
         """offered → signed: the worker's ContractAcceptance, checked (signer = the bound DID =
         credentialSubject.id, the draft unchanged, the proof valid, passkey challenge = draft digest)."""

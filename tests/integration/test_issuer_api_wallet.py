@@ -4,6 +4,7 @@ binding, contracts, signing, receipts, certificates, and the problem answers on 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _code(svc: IssuerService) -> str:
     return found.group(1)
 
 
-def test_identity_check_sign_and_receive(world: tuple[City, IssuerService, FlaskClient]) -> None:
+def test_identity_check_sign_and_receive(world: tuple[City, IssuerService, FlaskClient], tmp_path: Path) -> None:
     city, svc, http = world
     token, urn = _invite(svc)
     wrong = http.post(f"/api/wallet/invitations/{token}/identify", json={"name": "김서울", "birthDate": "1990-01-01"})
@@ -65,7 +66,13 @@ def test_identity_check_sign_and_receive(world: tuple[City, IssuerService, Flask
     assert full and full["workerFields"] == ["id"] and full["template"]["sections"] and full["labels"]
     assert http.put(f"/api/wallet/contracts/{urn}/details", json={"wage": 1}, headers=auth).status_code == 400
     assert http.put(f"/api/wallet/contracts/{urn}/details", json={}, headers=auth).json["draftDigest"] == full["draftDigest"]
-    assert http.get(f"/api/wallet/contracts/{urn}/preview.pdf", headers=auth).status_code == 501
+    preview = http.get(f"/api/wallet/contracts/{urn}/preview.pdf", headers=auth)
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf" and preview.data.startswith(b"%PDF")
+    (tmp_path / "preview.pdf").write_bytes(preview.data)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "preview.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "단시간근로자 표준근로계약서" in text and "김서울" in text and "12,121원" in text and full["draftDigest"] in text
+    assert http.get(f"/api/wallet/contracts/{urn}/preview.pdf?lang=en", headers=auth).status_code == 200
+    assert http.get("/api/wallet/contracts/urn:uuid:nope/preview.pdf", headers=auth).status_code == 404
 
     acceptance = contract.accept_contract(full["draft"], worker, passkey_assertion={"challenge": full["draftDigest"]})
     assert http.post(f"/api/wallet/contracts/{urn}/acceptance", json={"acceptance": {}}, headers=auth).status_code == 400
