@@ -80,6 +80,8 @@ def compose_subject(
         if value:
             subject["employer"][key] = value
     subject["contractPeriod"] = {"startDate": project.start_date.isoformat(), "endDate": project.end_date.isoformat()}
+    if template["contractType"] == "regular":
+        del subject["contractPeriod"]["endDate"]  # open-ended (LSA): the project's end is not the contract's
     workplaces = json.loads(project.workplaces)
     if workplaces:
         subject["workplace"] = workplaces[0]
