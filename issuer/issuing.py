@@ -229,7 +229,7 @@ def _bad(en: str, ko: str) -> InvalidInput:
 def parse_issue_request(body: Any, path_suite: str | None) -> tuple[dict[str, Any], dict[str, Any], str]:
     """`{credential, options}` -> (credential copy, options, cryptosuite); refuse unknown options."""
     if not isinstance(body, Mapping) or not isinstance(body.get("credential"), Mapping):
-        raise _bad('the body is {"credential": {...}, "options": {...}}', message_ko='요청 본문은 {"credential": {...}, "options": {...}} 형식이어야 합니다')
+        raise _bad('the body is {"credential": {...}, "options": {...}}', '요청 본문은 {"credential": {...}, "options": {...}} 형식이어야 합니다')
     extra = set(body) - {"credential", "options"}
     if extra:
         raise _bad(f"unknown members: {', '.join(sorted(extra))[:200]}", f"알 수 없는 항목이 있습니다: {', '.join(sorted(extra))[:200]}")
@@ -273,7 +273,7 @@ def _status_purposes(credential: dict[str, Any], options: Mapping[str, Any]) -> 
             )
         else:
             kept.append(entry)  # another status mechanism: left to the data-model check
-    if len(purposes) != len(set(purposes)) or not set(purposes) <= {"revocation", "suspension"}:
+    if not all(isinstance(p, str) for p in purposes) or len(purposes) != len(set(purposes)) or not set(purposes) <= {"revocation", "suspension"}:
         raise _bad("statusPurpose must be revocation and/or suspension, each once", "statusPurpose는 revocation, suspension 중에서 한 번씩만 쓸 수 있습니다")
     if purposes:
         if kept:
@@ -349,7 +349,7 @@ def parse_status_request(body: Any) -> tuple[str, str]:
                    'credentialStatus는 [{"type": "BitstringStatusListEntry", "status": "revoked|suspended|active"}] 형식이어야 합니다')  # fmt: skip
     change = changes[0]
     status = change.get("status")
-    if change.get("type") not in (ENTRY_TYPE, "BitstringStatusList") or status not in _TARGET:
+    if change.get("type") not in (ENTRY_TYPE, "BitstringStatusList") or not isinstance(status, str) or status not in _TARGET:
         raise _bad("status must be revoked, suspended or active (reinstate)", "status는 revoked, suspended, active(복원) 중 하나여야 합니다")
     return body["credentialId"], _TARGET[status]
 

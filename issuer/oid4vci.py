@@ -6,6 +6,7 @@ the problem-details members (``type``, ``title``, ``status``, ``detail`` in the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import segno
@@ -66,6 +67,15 @@ def issuer_metadata() -> Response:
             "credential_configurations_supported": credential_configurations(),
         }
     )
+
+
+OPENAPI = Path(__file__).parent / "openapi.json"
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """OpenAPI 3.1 of the OpenID4VCI, OAuth and VC-API routes."""
+    return Response(OPENAPI.read_bytes(), mimetype="application/json")
 
 
 @bp.get(oid4vci.AS_METADATA_PATH)
