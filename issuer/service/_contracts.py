@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -143,7 +143,8 @@ class ContractsMixin(RosterMixin, ProjectsMixin):
                 s.add(models.Contract(
                     urn=urn, participant_id=p.id, project_id=project_id, department_id=dept.id,
                     draft_enc=self.seal(dek, p, f"contract|{urn}|draft", dumps(draft)), draft_digest=digest(draft),
-                    revocation_index=rev, suspension_index=sus, end_date=project.end_date, updated_at=self.now(),
+                    revocation_index=rev, suspension_index=sus, updated_at=self.now(),
+                    end_date=date.fromisoformat(subject["contractPeriod"]["endDate"]) if subject["contractPeriod"].get("endDate") else None,
                 ))  # fmt: skip
                 created.append(urn)
             self.audit(s, actor, "contract.draft", "project", project_id, department_id=dept.id, project_id=project_id,

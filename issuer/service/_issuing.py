@@ -175,6 +175,9 @@ class IssuingMixin(WalletMixin):
                 period = dict(planned)
                 if c.state != models.ACTIVE:
                     failed.append((c.urn, f"{c.state} 상태의 계약은 종료할 수 없습니다", f"a {c.state} contract cannot be ended"))
+                elif end_date is None and not planned.get("endDate"):
+                    failed.append((c.urn, "기간의 정함이 없는 계약은 마지막 근무일을 정해야 합니다",
+                                   "an open-ended contract needs the last working day"))  # fmt: skip
                 elif end_date is not None and end_date.isoformat() < period["startDate"]:
                     failed.append((c.urn, "종료일이 계약 시작일보다 빠릅니다", "the end date is before the contract start"))
                 else:

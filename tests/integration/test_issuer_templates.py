@@ -4,12 +4,15 @@ the article and the field named, then accepted once fixed; a refused template ca
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
+from agents import contract
 from agents.errors import LegalRuleViolation
-from issuer.service import IssuerService, ParticipantRow
+from agents.keys import Ed25519KeyPair
+from issuer.service import Actor, IssuerService, ParticipantRow
 from tests.helpers_city import start_city
 from tests.helpers_issuer import PART_TIME, demo_project, issuer_service
 
@@ -59,3 +62,23 @@ def test_regular_contract_is_open_ended_and_unlawful_template_is_not_offered(svc
     with pytest.raises(LegalRuleViolation, match="minimum") as caught:
         svc.offer_contracts(list(urns))
     assert "최저임금" in caught.value.diagnostics("ko")
+
+
+def test_open_ended_contract_completes_only_with_a_last_day(svc: IssuerService) -> None:
+    _, project = demo_project(svc)
+    svc.set_template(project.id, "regular", _base("regular"))
+    [pid] = svc.add_participants(project.id, [ParticipantRow("이한강", "1985-11-30", "010-2222-3333")]).created
+    [urn] = svc.draft_contracts(project.id).created
+    svc.offer_contracts([urn])
+    worker = Ed25519KeyPair.generate()
+    auth = svc.worker(svc.bind_holder(pid, worker.public.did_key, actor=Actor("test")))
+    offered = svc.worker_contract(auth, urn)
+    assert offered.draft is not None and "endDate" not in offered.draft["credentialSubject"]["contractPeriod"]
+    svc.accept(auth, urn, contract.accept_contract(offered.draft, worker, passkey_assertion={"challenge": offered.draft_digest}))
+    svc.countersign([urn])
+    refused = svc.complete([urn])
+    assert refused.issued == () and "last working day" in refused.failed[0][2]
+    [record] = svc.complete([urn], end_date=date(2026, 10, 31)).issued
+    issued = next(r for r in svc.credentials_ready_for(worker.public.did_key) if r.urn == record)
+    assert issued.credential["credentialSubject"]["employmentPeriod"]["endDate"] == "2026-10-31"
+    assert svc.contract(urn).state == "completed"
