@@ -12,7 +12,7 @@ from agents.errors import Error
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
-from . import api_wallet, console
+from . import api_wallet, console, jobs
 from .protocols import install_from_config
 from .service import IssuerService
 
@@ -47,13 +47,15 @@ def parse_departments(spec: str) -> tuple[Department, ...]:
 
 
 def _start_background(svc: IssuerService) -> None:
-    """Every BACKGROUND_SECONDS: log pending audit events in the registry, fetch receipts of checkpointed leaves."""
+    """Every BACKGROUND_SECONDS: resume orphaned bulk jobs, log pending audit events in the registry, fetch
+    receipts of checkpointed leaves."""
     stop = threading.Event()
     log = logging.getLogger(__name__)
 
     def run() -> None:
         while not stop.wait(BACKGROUND_SECONDS):
             try:
+                jobs.resume_unfinished(svc)  # bulk jobs whose runner died (kill -9, a restart) carry on
                 svc.flush_audit()
                 svc.collect_receipts()
             except Error as e:  # the registry may be down: the rows wait for the next round

@@ -170,3 +170,21 @@ def cli_parser() -> object:
     from workcred.cli import build_parser
 
     return build_parser()
+
+
+def test_resume_unfinished_carries_on_a_job_whose_runner_died(world: tuple[City, IssuerService]) -> None:
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    city, svc = world
+    _, project = demo_project(svc, city=city)
+    svc.import_roster(project.id, roster_csv(7), actor=CLERK)
+    job = jobs.start_job(svc, "offer-all", project.id)
+    with svc.tx() as s:  # a runner of this host that was killed while holding the lease
+        s.execute(update(models.BulkJob).where(models.BulkJob.id == job.id).values(
+            lease_owner=f"{socket.gethostname()[:30]}:999999999:dead", state="running",
+            lease_until=datetime.now(UTC) + timedelta(seconds=60)))  # fmt: skip
+    [thread] = jobs.resume_unfinished(svc)
+    thread.join(timeout=60)
+    assert jobs.progress(svc, job.id).state == "done" and jobs.progress(svc, job.id).done == 7
+    assert jobs.resume_unfinished(svc) == []  # nothing left to resume
