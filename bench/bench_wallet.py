@@ -2,7 +2,7 @@
 
 Plain script; prints a Markdown section to stdout (`make bench` collects it).
     .venv/bin/python bench/bench_wallet.py [--pdfs 60] [--credentials 1000000] [--contracts 200]
-                                           [--no-postgres]
+                                           [--no-postgres] [--no-browser] [--only-browser]
 Targets: certificate PDF <= 50 ms each and <= 150 KB; the career view <= 50 ms for a worker with 200
 contracts in a wallet database of 1,000,000 credentials (SQLite and PostgreSQL); the wallet's first
 load on a phone profile (Chromium, 4x CPU slowdown, slow 3G) <= 3 s to a usable page, <= 300 KB.
@@ -240,6 +240,96 @@ def pg_bench_url() -> str | None:
     return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
 
 
+# --- 3. first load on a phone ------------------------------------------------------------------------
+
+SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 // 8, "uploadThroughput": 400_000 // 8}
+PHONE_UA = "Mozilla/5.0 (Linux; Android 12; SM-A135F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+
+
+class _Counted:
+    """WSGI middleware: the bytes the wallet sends (status line, headers, body), service worker included."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.sent = app, 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self.sent += len(status) + 11 + sum(len(k) + len(v) + 4 for k, v in headers)
+            return start_response(status, headers, exc_info)
+
+        for chunk in self.app(environ, start):
+            self.sent += len(chunk)
+            yield chunk
+
+
+def first_load(rounds: int = 3) -> list[tuple[str, str]]:
+    """The wallet's landing page and the career view, cold, on a phone: 4x CPU slowdown, slow 3G."""
+    import tempfile
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from holder_wallet.app import create_app
+    from web.config import RoleConfig
+
+    out: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        counted = _Counted(None)
+        server = make_server("127.0.0.1", 0, counted, threaded=True)
+        url = f"http://localhost:{server.port}"
+        config = RoleConfig("wallet", base_url=url, database_url=f"sqlite:///{tmp}/wallet.sqlite3", secret_key="bench", dev=True,
+                            extra={"registry_url": "http://127.0.0.1:9", "issuer_url": "http://127.0.0.1:9"})  # fmt: skip
+        app = create_app(config, master=MASTER)
+        counted.app = app
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        store: WalletStore = app.extensions["wallet"]
+        account = store.create_account(name="홍길동", birth_date="1998-04-12")
+        for i in range(40):
+            vc = _contract(i, account.did)
+            store.put_credential(account.id, vc, status="completed")
+            store.put_credential(account.id, _career_record(vc, i), status="completed")
+        cookie = app.session_interface.get_signing_serializer(app).dumps({"wid": account.id})  # type: ignore[attr-defined]
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        try:
+            for label, path, signed_in in (("landing page `/` (signed out)", "/", False), ("career view `/career` (signed in, 80 entries)", "/career", True)):
+                usable, fcp, loaded, sent = [], [], [], []
+                for _ in range(rounds):
+                    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True,
+                                                  has_touch=True, user_agent=PHONE_UA, locale="ko-KR")  # fmt: skip
+                    if signed_in:
+                        context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": url}])
+                    page = context.new_page()
+                    cdp = context.new_cdp_session(page)
+                    cdp.send("Network.enable")
+                    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+                    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+                    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+                    counted.sent = 0
+                    page.goto(url + path, wait_until="load", timeout=60_000)
+                    timing = page.evaluate("""() => {
+                        const nav = performance.getEntriesByType("navigation")[0];
+                        const paint = performance.getEntriesByName("first-contentful-paint")[0];
+                        return {dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, fcp: paint ? paint.startTime : 0};
+                    }""")  # fmt: skip
+                    page.wait_for_timeout(2000)  # the service worker installs after load: its fetches count too
+                    usable.append(timing["dcl"] / 1000)
+                    loaded.append(timing["load"] / 1000)
+                    fcp.append(timing["fcp"] / 1000)
+                    sent.append(counted.sent)
+                    context.close()
+                out.append((f"first load on a phone, {label}: Chromium 390x844, 4x CPU slowdown, slow 3G (400 ms RTT, 400 kbit/s)",
+                            f"usable (DOMContentLoaded: text drawn, styles and scripts in; fonts swap in later) median "
+                            f"**{statistics.median(usable):.2f} s** (target <= 3 s), first paint {statistics.median(fcp):.2f} s, "
+                            f"load event with fonts {statistics.median(loaded):.2f} s; **{max(sent) / 1024:.0f} KB** sent by "
+                            f"the wallet incl. the service worker's shell (target <= 300 KB)"))  # fmt: skip
+        finally:
+            browser.close()
+            server.shutdown()
+            app.extensions["wallet.engine"].dispose()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pdfs", type=int, default=60)
@@ -247,15 +337,20 @@ def main() -> None:
     ap.add_argument("--contracts", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=50)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--only-browser", action="store_true")
     args = ap.parse_args()
 
     rows: list[tuple[str, str]] = []
-    rows += bench_pdf(args.pdfs)
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    rows += bench_career(f"sqlite:///{BENCH_DIR / 'wallet.sqlite3'}", "SQLite", args.credentials, args.contracts, args.rounds)
-    pg = None if args.no_postgres else pg_bench_url()
-    if pg:
-        rows += bench_career(pg, "PostgreSQL", args.credentials, args.contracts, args.rounds)
+    if not args.only_browser:
+        rows += bench_pdf(args.pdfs)
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        rows += bench_career(f"sqlite:///{BENCH_DIR / 'wallet.sqlite3'}", "SQLite", args.credentials, args.contracts, args.rounds)
+        pg = None if args.no_postgres else pg_bench_url()
+        if pg:
+            rows += bench_career(pg, "PostgreSQL", args.credentials, args.contracts, args.rounds)
+    if not args.no_browser:
+        rows += first_load()
 
     print("## Wallet: certificate PDF, career view, first load on a phone\n")
     print("`bench/bench_wallet.py` (issue 10). The career view is the wallet's own query (one indexed")

@@ -8,9 +8,10 @@
   then the component rules written for our markup (web/styles/workcred.css: masthead, header,
   buttons, forms, alerts, tables, footer, after the KRDS components of the same names).
 - web/static/krds-flag.svg: the national flag icon of the KRDS official-website banner (masthead).
-- web/static/fonts/pretendard-gov-{400,700}-{latin,hangul}.woff2: Pretendard GOV (pretendard-gov,
-  SIL OFL 1.1, its licence copied beside it) cut to what the pages write: the 2,350 Hangul syllables
-  of KS X 1001, Hangul compatibility jamo and CJK punctuation in the `hangul` files; Basic Latin,
+- web/static/fonts/pretendard-gov-{400,700}-{latin,hangul,common}.woff2: Pretendard GOV (pretendard-gov,
+  SIL OFL 1.1, its licence copied beside it) cut to what the pages write: in the `common` files the
+  syllables of web/styles/hangul-common.txt (the apps' own words, common surnames), Hangul compatibility
+  jamo and CJK punctuation; in the `hangul` files the other syllables of KS X 1001; Basic Latin,
   Latin-1, general punctuation, arrows and the won sign in the `latin` files. `unicode-range` lets a
   browser fetch a file only when the page has such characters, so an English page takes no Hangul.
   fonts.json records the source and output digests; --check compares them and each file's character
@@ -35,6 +36,7 @@ PRETENDARD = ROOT / "node_modules" / "pretendard-gov"
 FONT_SOURCE = PRETENDARD / "dist" / "web" / "static" / "woff2" / "PretendardGOV-{weight}.woff2"
 FONT_LICENSE = PRETENDARD / "dist" / "LICENSE.txt"
 RULES = ROOT / "web" / "styles" / "workcred.css"
+COMMON_HANGUL = ROOT / "web" / "styles" / "hangul-common.txt"
 STATIC = ROOT / "web" / "static"
 CSS_OUT = STATIC / "workcred.css"
 FLAG_OUT = STATIC / "krds-flag.svg"
@@ -109,8 +111,20 @@ def _expand(ranges: tuple[tuple[int, int], ...]) -> set[int]:
     return {cp for lo, hi in ranges for cp in range(lo, hi + 1)}
 
 
+def common_hangul() -> set[int]:
+    """The syllables of web/styles/hangul-common.txt that are in KS X 1001 (the apps' own words, surnames)."""
+    text = "".join(line for line in COMMON_HANGUL.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    return {ord(c) for c in text} & set(ks_x_1001_hangul())
+
+
 def subsets() -> dict[str, set[int]]:
-    return {"latin": _expand(LATIN_RANGES), "hangul": set(ks_x_1001_hangul()) | _expand(HANGUL_EXTRA)}
+    """latin, hangul (KS X 1001 minus the common syllables), common (the common ones, jamo, CJK punctuation).
+
+    A page in Korean that writes only the apps' own words fetches the small `common` files; a name or
+    a project with another syllable also fetches `hangul` (the wallet's first load stays under 300 KB).
+    """
+    common = common_hangul()
+    return {"latin": _expand(LATIN_RANGES), "hangul": set(ks_x_1001_hangul()) - common, "common": common | _expand(HANGUL_EXTRA)}
 
 
 def _unicode_range(cps: set[int]) -> str:
@@ -157,9 +171,12 @@ def token_block() -> str:
 
 #: what each file's @font-face claims: the whole syllable block for Hangul (a syllable outside KS X 1001,
 # e.g. 똠, then comes from the next font of the stack, glyph by glyph), so the CSS stays short
+# `common` comes last: for a character both claim, a browser tries the later rule first (CSS Fonts 4
+# §4.5), so the big `hangul` file is fetched only for a syllable outside the common list
 UNICODE_RANGES = {
     "latin": _unicode_range(_expand(LATIN_RANGES)),
-    "hangul": "U+3000-3018, U+3131-318E, U+AC00-D7A3",
+    "hangul": "U+AC00-D7A3",
+    "common": _unicode_range(subsets()["common"]),
 }
 
 
