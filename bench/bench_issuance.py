@@ -160,6 +160,7 @@ def run_one(n: int, kind: str, suite: str) -> dict[str, Any]:
                 yield
                 times[name] = time.perf_counter() - t0
                 cpu[name] = time.process_time() - c0 + (_cpu_of(worker_pid) - r0)
+                print(f"# {kind} {suite} {name}: {times[name]:.1f} s, CPU {cpu[name]:.1f} s", file=sys.stderr, flush=True)
 
             with stage("import"):
                 imported = svc.import_roster(project.id, data)
@@ -182,6 +183,7 @@ def run_one(n: int, kind: str, suite: str) -> dict[str, Any]:
                 assertion = {"type": "WebAuthnAssertion", "challenge": view.draft_digest}
                 signed.append((auth, c.urn, contract.accept_contract(view.draft, key, passkey_assertion=assertion)))
             times["workers"] = time.perf_counter() - t0
+            print(f"# {kind} {suite} workers: {times['workers']:.1f} s", file=sys.stderr, flush=True)
 
             with stage("accept"):
                 for auth, urn, acceptance in signed:

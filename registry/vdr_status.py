@@ -249,33 +249,45 @@ class StatusRegistry:
                 message_ko="상태 목록에 이만큼 비어 있는 색인이 없습니다",
             )
         for _ in range(8):
-            # random distinct candidates (group privacy, as `allocate`), minus those already taken
-            picked: set[int] = set()
-            while len(picked) < count:
-                picked.add(secrets.randbelow(length))
             try:
                 with transaction(self._ctx.session_factory) as s:
-                    taken = set(
-                        s.scalars(
-                            select(StatusAllocation.index).where(
-                                StatusAllocation.department == department,
-                                StatusAllocation.list_id == list_id,
-                                StatusAllocation.index.in_(sorted(picked)),
-                            )
-                        )
-                    )
-                    free = [i for i in picked if i not in taken]
-                    while len(free) < count:  # top up the few that were taken
-                        i = secrets.randbelow(length)
-                        if i not in taken and i not in free:
-                            free.append(i)
+                    free = self._free_indexes(s, department, list_id, length, count)
                     s.execute(
                         insert(StatusAllocation),
-                        [{"department": department, "list_id": list_id, "index": i} for i in free[:count]],
+                        [{"department": department, "list_id": list_id, "index": i} for i in free],
                     )
             except IntegrityError:
-                continue  # a top-up or a concurrent writer took one of them: draw again
-            return free[:count]
+                continue  # a concurrent writer took one of them: draw again
+            return free
+        raise Conflict(
+            "could not find free status indexes; the list is nearly full",
+            message_ko="빈 상태 색인을 찾지 못했습니다. 상태 목록이 거의 찼습니다",
+        )
+
+    @staticmethod
+    def _free_indexes(s: Session, department: str, list_id: str, length: int, count: int) -> list[int]:
+        """`count` random distinct indexes none of which is allocated yet: draw, drop the taken ones
+        (one query per round), draw again for those (group privacy, as `allocate`)."""
+        free: set[int] = set()
+        for _ in range(64):
+            need = count - len(free)
+            if need == 0:
+                return list(free)
+            drawn: set[int] = set()
+            while len(drawn) < need:
+                i = secrets.randbelow(length)
+                if i not in free:
+                    drawn.add(i)
+            taken = set(
+                s.scalars(
+                    select(StatusAllocation.index).where(
+                        StatusAllocation.department == department,
+                        StatusAllocation.list_id == list_id,
+                        StatusAllocation.index.in_(sorted(drawn)),
+                    )
+                )
+            )
+            free |= drawn - taken
         raise Conflict(
             "could not find free status indexes; the list is nearly full",
             message_ko="빈 상태 색인을 찾지 못했습니다. 상태 목록이 거의 찼습니다",

@@ -57,6 +57,16 @@ def test_batch_allocation_gives_distinct_unused_indexes(city: City) -> None:
     assert len(set(indexes) | set(city.client.allocate_statuses(dept.name, REVOCATION, 10))) == 2510
 
 
+def test_batch_allocation_when_the_list_fills_up_regression_topup_collided(city: City) -> None:
+    # the first version topped up the taken draws with unchecked random indexes: once a tenth of the
+    # list was allocated, nearly every batch of 1000 hit a unique-key conflict 8 times and gave up
+    dept = city.department("full-dept")
+    allocated: set[int] = set()
+    for _ in range(20):
+        allocated.update(city.client.allocate_statuses(dept.name, REVOCATION, 1000))
+    assert len(allocated) == 20_000
+
+
 def test_batch_routes_refuse_bad_bodies(city: City) -> None:
     http = httpx.Client(base_url=city.base_url, trust_env=False)
     auth = {"Authorization": f"Bearer {TOKEN}"}
