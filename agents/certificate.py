@@ -72,6 +72,7 @@ TEXT = {
         "title": "경력증명서",
         "subtitle": "(사용증명서 · 근로기준법 제39조)",
         "worker": "근로자",
+        "purpose": "용도",
         "record": "경력 {n}",
         "issuer": "발급기관",
         "issued": "발급일",
@@ -92,6 +93,7 @@ TEXT = {
         "title": "Certificate of Employment",
         "subtitle": "(Labor Standards Act, Article 39)",
         "worker": "Worker",
+        "purpose": "Purpose",
         "record": "Record {n}",
         "issuer": "Issued by",
         "issued": "Date of issue",
@@ -398,6 +400,8 @@ def build_certificate_pdf(
         worker.append((lab.get("employee.name", "성명"), str(employee["name"])))
     if employee.get("birthDate"):
         worker.append((lab.get("employee.birthDate", "생년월일"), _format_date(employee["birthDate"], lang)))
+    if isinstance(subject.get("purpose"), str) and subject["purpose"].strip():
+        worker.append((text["purpose"], subject["purpose"].strip()))  # what the worker asked it for
     if worker:
         section(text["worker"])
         rows(worker)

@@ -276,3 +276,11 @@ def test_rare_syllables_and_missing_glyphs(presentation: dict[str, Any]) -> None
     out = certificate.build_certificate_pdf(vp, {}, qr_url=QR_URL, at=AT)
     assert "김똠햏" in _page_text(out)
     assert certificate.extract_from_pdf(out)[0] == vp
+
+
+def test_the_purpose_the_worker_gave_is_printed() -> None:
+    cert = signed_presentation(name="career-certificate")  # the example asks "취업 지원서 제출용"
+    text = _page_text(certificate.build_certificate_pdf(cert, {}, qr_url=QR_URL, at=AT)).replace(" ", "")
+    assert "용도취업지원서제출용" in text
+    english = _page_text(certificate.build_certificate_pdf(cert, {}, qr_url=QR_URL, lang="en", at=AT))
+    assert "Purpose" in english
