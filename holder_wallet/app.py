@@ -10,7 +10,7 @@ from web import db, envelope, passkeys
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
-from . import auth, career_pages, pages, present, pwa, signing
+from . import auth, career_pages, oidc_login, pages, present, pwa, signing
 from ._web import optional_text
 from .models import passkey_challenge
 from .service import WalletService, WalletSettings
@@ -38,7 +38,9 @@ def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey |
     app.extensions["wallet.service"] = WalletService(store, settings, **service_options)
     app.extensions["wallet.engine"] = engine
     passkeys.install(app, passkeys.SqlChallengeStore(factory, passkey_challenge))
-    for bp in (auth.bp, pages.bp, signing.bp, present.bp, career_pages.bp, pwa.bp):
+    app.extensions["wallet.oidc"] = oidc_login.OidcSettings.from_config(config)
+    for bp in (auth.bp, oidc_login.bp, pages.bp, signing.bp, present.bp, career_pages.bp, pwa.bp):
         app.register_blueprint(bp)
-    app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"), optional_text=optional_text)
+    app.jinja_env.globals.update(verifier_url=peer_url(config, "verifier"), optional_text=optional_text,
+                                 oidc_login=app.extensions["wallet.oidc"])
     return app

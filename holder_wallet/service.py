@@ -78,6 +78,11 @@ class WalletService:
         registry = urlsplit(settings.registry_url).netloc
         self.fetcher = Fetcher([registry] if registry else [], allow_http_loopback=settings.dev, default_ttl=60, max_ttl=300)
 
+    def close(self) -> None:
+        """Release the HTTP connections (the app's teardown, tests)."""
+        self.fetcher.close()
+        self.http.close()
+
     def issuer(self, lang: str) -> IssuerClient:
         return IssuerClient(self.settings.issuer_url, http=self.http, lang=lang)
 

@@ -12,7 +12,7 @@ from agents.errors import Error
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
-from . import api_wallet, console, jobs
+from . import api_wallet, console, jobs, oidc_login
 from .protocols import install_from_config
 from .service import IssuerService
 
@@ -74,6 +74,7 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     app = base_app(__name__, config)
     svc = app.extensions["issuer"] = service or IssuerService.from_config(config)
     app.register_blueprint(api_wallet.bp)
+    oidc_login.install(app, app.extensions["issuer"], config)
     install_from_config(app, config, svc)
     if config.extra.get("background", "1") != "0":
         _start_background(svc)

@@ -68,4 +68,5 @@ def wallet_server(tmp: Path, city: City, *, issuer_url: str = "http://127.0.0.1:
     finally:
         server.shutdown()
         server.server_close()
+        box["app"].extensions["wallet.service"].close()
         box["app"].extensions["wallet.engine"].dispose()

@@ -167,6 +167,27 @@ class WalletMixin(ContractsMixin):
                 return Bound(worker_token, p.id, holder_did)
         raise self._fail(token, InvalidInput("the code is wrong or expired", message_ko="인증번호가 틀렸거나 만료되었습니다"))
 
+    def verify_identity_claims(self, token: str, name: str, birth_date: str, holder_did: str, *, ip: str = "",
+                               provider: str = "oidc") -> Bound:  # fmt: skip
+        """The identity check by a trusted identity provider (its ID token already checked by the caller):
+        name and birth date must match the invitation's roster row like `identify`; then bind like `verify_code`."""
+        check_did_key(holder_did)
+        if not isinstance(name, str) or not isinstance(birth_date, str):
+            raise InvalidInput("name and birthDate are strings", message_ko="성명과 생년월일을 입력하세요")
+        with self.tx() as s:
+            inv = self._invitation(s, token)
+            p = s.get_one(models.Participant, inv.participant_id)
+            ok = p.wrapped_dek is not None
+            ok &= hmac.compare_digest(p.name_index, self.kek.blind_index("name", name))
+            ok &= hmac.compare_digest(p.birth_date_index, self.kek.blind_index("birth-date", birth_date))
+            if ok:
+                inv.used_at, inv.code_hash = self.now(), None
+                worker_token = self._bind(s, p, holder_did)
+                self.audit(s, Actor(f"worker:{p.id}", ip), "worker.bind", "participant", p.id, project_id=p.project_id,
+                           holderDid=holder_did, via=provider)  # fmt: skip
+                return Bound(worker_token, p.id, holder_did)
+        raise self._fail(token, _mismatch())
+
     def _bind(self, s: Any, p: models.Participant, holder_did: str) -> str:
         """Bind the DID to the row and to every contract the worker has not signed yet; a new worker token."""
         p.holder_did = holder_did

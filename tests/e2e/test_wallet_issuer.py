@@ -8,8 +8,12 @@ export, erasure and restore into a new account through a fresh identity check.""
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import subprocess
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +30,7 @@ from tests.helpers_wallet import Wallet, wallet_server
 from web.config import RoleConfig
 
 pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 KIM = ParticipantRow("김서울", "1990-05-01", "010-1234-5678")
 LEE = ParticipantRow("이한강", "1985-11-20", "010-9876-5432")
@@ -39,20 +44,30 @@ class World:
     project_id: int
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def make_world(tmp_path: Path, *, wallet_extra: dict[str, str] | None = None,
+               issuer_extra: dict[str, str] | None = None) -> Iterator[World]:  # fmt: skip
+    """A city registry, the issuer app over HTTP (its service inviting to this wallet), the wallet."""
     with start_city(tmp_path) as city:
         box: dict[str, Any] = {}
         server, _ = serve(lambda env, sr: box["app"](env, sr))
         issuer_url = f"http://127.0.0.1:{server.server_port}"
-        with wallet_server(tmp_path, city, issuer_url=issuer_url) as wallet, \
+        with wallet_server(tmp_path, city, issuer_url=issuer_url, **(wallet_extra or {})) as wallet, \
                 issuer_service(city, f"sqlite:///{tmp_path / 'issuer.sqlite3'}", wallet_url=wallet.url) as svc:  # fmt: skip
-            box["app"] = create_issuer(RoleConfig("issuer", base_url=issuer_url, secret_key="t", dev=True, extra={"background": "0"}), service=svc)
+            config = RoleConfig("issuer", base_url=issuer_url, secret_key="t", dev=True,
+                                extra={"background": "0"} | (issuer_extra or {}))  # fmt: skip
+            box["app"] = create_issuer(config, service=svc)
             _, project = demo_project(svc, city=city)
             svc.add_participants(project.id, [KIM, LEE])
             yield World(city, svc, wallet, project.id)
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with make_world(tmp_path) as w:
+        yield w
 
 
 def _offer(w: World) -> dict[str, tuple[str, str]]:
@@ -255,3 +270,86 @@ def test_lost_phone_then_export_erase_restore(browser: Any, world: World, tmp_pa
     assert held.credential["id"] == urn and held.receipt
     assert urllib.parse.urlsplit(page.url).path == "/"
     third.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def oidc_world(tmp_path: Path) -> Iterator[World]:
+    """The world with the city's OpenID Connect provider: oidc-provider from npm, started for real."""
+    if shutil.which("node") is None or not (ROOT / "node_modules" / "oidc-provider").is_dir():
+        pytest.skip("node and node_modules/oidc-provider are needed (npm ci)")
+    port = _free_port()
+    provider = f"http://localhost:{port}"
+    wallet_extra = {"oidc_issuer": provider, "oidc_client_id": "workcred-wallet", "oidc_client_secret": "test-secret",
+                    "oidc_name": "서울 본인인증"}  # fmt: skip
+    with make_world(tmp_path, wallet_extra=wallet_extra,
+                    issuer_extra={"oidc_issuer": provider, "oidc_audience": "workcred-wallet"}) as w:  # fmt: skip
+        proc = subprocess.Popen(["node", str(ROOT / "tests" / "oidc_provider.mjs"), str(port), w.wallet.url + "/invite/oidc/callback",
+                                 "workcred-wallet", "test-secret"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().startswith("ready"), "the OIDC provider did not start"
+            yield w
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _provider_login(page: Any, login: str) -> None:
+    """The provider's own login and consent pages (its development interactions)."""
+    page.wait_for_load_state()
+    assert page.locator("input[name=login]").count(), (page.url, page.content()[:3000])
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", "any")
+    page.click("button[type=submit]")
+    page.wait_for_selector("button[type=submit]")
+    if "/interaction/" in page.url:
+        page.click("button[type=submit]")  # consent to share name and birth date
+
+
+def test_oidc_login_against_a_real_provider(browser: Any, oidc_world: World, screenshots: Path) -> None:
+    w = oidc_world
+    links = _offer(w)
+    context = browser.new_context(viewport=PHONE, locale="ko-KR")
+    try:
+        page = context.new_page()
+        virtual_authenticator(page)
+        # someone else's provider account on Kim's invitation: the claims do not match the roster row
+        page.goto(links[KIM.name][0])
+        page.screenshot(path=str(screenshots / "wallet-invite-oidc-phone.png"), full_page=True)
+        page.click("text=서울 본인인증 인증하기")
+        _provider_login(page, "stranger")
+        page.wait_for_url(re.compile(re.escape(w.wallet.url) + r"/invite/oidc/callback"))
+        assert "일치하지 않습니다" in page.inner_text("#form-error")
+
+        # Kim signs in at the provider: no name, birth date or code typed in the wallet
+        page.click("text=서울 본인인증 인증하기")
+        _provider_login(page, "kim")
+        page.wait_for_url(w.wallet.url + "/invite/passkey")
+        _register(page)
+        assert "김서울 님의 전자지갑" in page.inner_text("main")
+        assert "읽고 서명하기" in page.inner_text("main")  # the offer bound to this wallet's DID
+        assert not any("인증번호" in m.body and m.recipient == KIM.phone for m in w.issuer.outbox_messages(limit=50))
+    finally:
+        context.close()
+
+
+def test_oidc_refuses_a_forged_id_token(oidc_world: World) -> None:
+    """The issuer checks the ID token itself: one the provider did not sign is refused, nothing bound."""
+    import httpx
+
+    from agents.keys import Ed25519KeyPair
+
+    w = oidc_world
+    link, _ = _offer(w)[KIM.name]
+    token = link.rsplit("/", 1)[1]
+    forged = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."
+    resp = httpx.post(f"{w.wallet.app.extensions['wallet.service'].settings.issuer_url}/api/wallet/invitations/{token}/oidc",
+                      json={"idToken": forged, "holderDid": Ed25519KeyPair.generate().public.did_key}, timeout=10, trust_env=False)  # fmt: skip
+    assert resp.status_code == 400 and "본인 인증" in resp.json()["detail"]
