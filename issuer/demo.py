@@ -7,6 +7,10 @@ contracts in every state a clerk meets: a draft, two offered, one signed waiting
 countersignature, one active, one suspended with its reason, one completed with its career record.
 The workers' wallet keys are generated here and thrown away (only their signatures are kept).
 Idempotent: nothing is added when the demo project exists.
+
+Staff for the console (development only, passwords printed by `make run`): a system admin, the
+demo department's manager and the project's clerk (`STAFF`); a password alone signs them in while
+WORKCRED_DEV=1 (production asks every account for a passkey).
 """
 
 from __future__ import annotations
@@ -35,6 +39,15 @@ ROWS = [
 PLAN = ("draft", "offered", "offered", "signed", "active", "suspended", "completed")
 
 
+#: (login, name, role, password) of the development staff; the clerk is assigned the demo project
+STAFF = (
+    ("admin.demo", "시스템 관리자(시연용)", "admin", "workcred-demo-admin"),
+    ("manager.demo", "김부장(시연용)", "manager", "workcred-demo-manager"),
+    ("clerk.demo", "박주무관(시연용)", "clerk", "workcred-demo-clerk"),
+)
+CLERK = STAFF[2]
+
+
 @dataclass(frozen=True)
 class DemoData:
     department_id: int
@@ -53,6 +66,7 @@ def seed(svc: IssuerService, *, today: date | None = None) -> DemoData:
                                  phone="02-0000-0000", actor=DEMO)  # fmt: skip
     found = [p for p in svc.projects(dept.id) if p.name == PROJECT]
     if found:
+        seed_staff(svc, dept.id, found[0].id)
         return DemoData(dept.id, found[0].id, {c.urn: c.state for c in svc.contracts(project_id=found[0].id)})
     period = period_ending_last_month(today or datetime.now(UTC).date())
     project = svc.create_project(
@@ -79,5 +93,19 @@ def seed(svc: IssuerService, *, today: date | None = None) -> DemoData:
     svc.countersign([urns[i] for i, state in enumerate(PLAN) if state in ("active", "suspended", "completed")], actor=DEMO)
     svc.change_status([urns[PLAN.index("suspended")]], SUSPEND, "근무지 안전 점검 기간 동안 정지 (시연용)", actor=DEMO)
     svc.complete([urns[PLAN.index("completed")]], actor=DEMO)
+    seed_staff(svc, dept.id, project.id)
     svc.flush_audit()
     return DemoData(dept.id, project.id, {c.urn: c.state for c in svc.contracts(project_id=project.id)})
+
+
+def seed_staff(svc: IssuerService, department_id: int, project_id: int) -> None:
+    """The development admin, manager and clerk (each only when their sign-in name is free)."""
+    from .console import Accounts
+
+    accounts = Accounts(svc)
+    taken = {s.login for s in accounts.list_staff()}
+    for login, name, role, password in STAFF:
+        if login in taken:
+            continue
+        accounts.create_staff(login, name, role, department_id=None if role == "admin" else department_id,
+                              password=password, project_ids=[project_id] if role == "clerk" else (), actor=DEMO)  # fmt: skip

@@ -61,8 +61,9 @@ def export_base_urls(roles: list[str]) -> None:
         prefix = f"WORKCRED_{role.upper()}_"
         port = os.environ.get(prefix + "PORT") or str(DEFAULT_PORTS[role])
         host = os.environ.get(prefix + "HOST") or "127.0.0.1"
-        # browsers refuse an IP address as a passkey relying party: the wallet's pages are served by name
-        name = "localhost" if role == "wallet" and host == "127.0.0.1" else host
+        # browsers refuse an IP address as a passkey relying party: the wallet's and the staff console's
+        # pages are served by name
+        name = "localhost" if role in ("wallet", "issuer") and host == "127.0.0.1" else host
         os.environ.setdefault(prefix + "BASE_URL", f"http://{name}:{port}")
 
 
@@ -120,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     demo.seed_all(((r.role, r.package, r.app) for r in running), Path(DEFAULT_DATA_DIR), log_err)
+    issuer = next((r for r in running if r.role == "issuer"), None)
+    if issuer is not None and issuer.app.config["WORKCRED"].dev:
+        from issuer.demo import CLERK
+
+        say(f"clerk: {issuer.app.config['WORKCRED'].base_url}/console/login ({CLERK[0]} / {CLERK[3]})")
 
     stop = threading.Event()
 

@@ -104,6 +104,8 @@ def parse_defaults(variant: str, form: Mapping[str, Any]) -> ProjectForm:
         else:
             raw = str(form.get(name, "")).strip()
         result.values[f.path] = raw
+        if raw in ("", []) and f.kind != "days":
+            continue  # left empty: the template's default (or the project's own value) applies
         try:
             result.overrides[f.path] = _convert(f.kind, raw)
         except ValueError as e:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from issuer import demo
+from issuer.console import Accounts
 from tests.helpers_city import start_city
 from tests.helpers_issuer import issuer_service
 
@@ -23,3 +24,9 @@ def test_demo_seed_makes_every_state_once(tmp_path: Path, db_url: str) -> None:
         assert suspended.status_reason and "시연용" in suspended.status_reason
         assert svc.audit_trail(project_id=project.id)[0].log_index is not None  # the trail is in the registry log
         assert [d.slug for d in svc.departments()] == ["demo-jobs"]
+        # the console's development staff, once: the clerk sees exactly the demo project
+        staff = {s.login: s for s in Accounts(svc).list_staff()}
+        assert sorted(staff) == sorted(login for login, *_ in demo.STAFF)
+        clerk = staff[demo.CLERK[0]]
+        assert clerk.role == "clerk" and clerk.project_ids == (project.id,) and clerk.has_password
+        assert Accounts(svc).check_password(demo.CLERK[0], demo.CLERK[3]) == clerk.id
