@@ -22,6 +22,8 @@ from ._base import SYSTEM, Actor, not_found
 from ._contracts import ContractsMixin
 from ._roster import ParticipantRow
 
+#: rows stored and drafted per transaction
+IMPORT_CHUNK = 1000
 _CORE = ("employee.name", "employee.birthDate", "employee.phone", "employee.email")
 
 
@@ -110,11 +112,18 @@ class RosterImportMixin(ContractsMixin):
         if dry_run or not rows:
             return RosterImport(report, (), report.already_imported, (), (), dry_run)
         batch = hashlib.sha256(data).hexdigest()[:16]  # which file a row came from, without its name
-        added = self.add_participants(project_id, rows, batch=batch, actor=actor)
-        drafts = self.draft_contracts(project_id, added.created, actor=actor) if added.created else None
-        failed = tuple(
-            (pid, "; ".join(v.message_ko for v in vs), "; ".join(v.message_en for v in vs))
-            for pid, vs in (drafts.failed if drafts else ())
-        )
-        return RosterImport(report, added.created, report.already_imported + len(added.existing),
-                            drafts.created if drafts else (), failed, False)  # fmt: skip
+        added: list[int] = []
+        existing = 0
+        drafted: list[str] = []
+        failed: list[tuple[int, str, str]] = []
+        # chunks bound the memory (a 15,000-row file); stopped midway, the same file again adds the rest
+        for i in range(0, len(rows), IMPORT_CHUNK):
+            part = self.add_participants(project_id, rows[i : i + IMPORT_CHUNK], batch=batch, actor=actor)
+            added.extend(part.created)
+            existing += len(part.existing)
+            if part.created:
+                drafts = self.draft_contracts(project_id, part.created, actor=actor)
+                drafted.extend(drafts.created)
+                failed.extend((pid, "; ".join(v.message_ko for v in vs), "; ".join(v.message_en for v in vs))
+                              for pid, vs in drafts.failed)  # fmt: skip
+        return RosterImport(report, tuple(added), report.already_imported + existing, tuple(drafted), tuple(failed), False)
