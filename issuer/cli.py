@@ -6,6 +6,8 @@
     workcred issuer complete-all --project 3
     workcred issuer jobs --project 3 [--json]
     workcred issuer create-admin --login admin --name "홍길동" [--password-stdin]
+    workcred issuer client-create --department seoul-jobs [--label "HR system"]   (VC-API client; secret shown once)
+    workcred issuer client-disable --client-id seoul-jobs-1a2b3c4d5e6f
 
 The bulk commands run the same job the console's buttons start (issuer/jobs.py): pressing Ctrl-C,
 a kill -9 or a lost connection stops it, and the same command again carries on where it stopped.
@@ -180,6 +182,39 @@ def cmd_create_admin(args: argparse.Namespace, svc: Any = None) -> int:
     return EXIT_OK
 
 
+def cmd_client(args: argparse.Namespace, svc: Any = None) -> int:
+    """Create or disable an OAuth client of a department's VC-API (issuer/oauth.py)."""
+    from sqlalchemy import select
+
+    from . import models, oauth
+    from .protocol_models import OAuthClient
+
+    owned = svc is None
+    svc = svc or _service()
+    try:
+        with svc.tx() as s:
+            if args.issuer_command == "client-create":
+                dept = s.scalar(select(models.Department).where(models.Department.slug == args.department))
+                if dept is None:
+                    raise InvalidInput(f"no department {args.department!r}", message_ko=f"{args.department!r} 부서가 없습니다")
+                client_id, secret = oauth.create_client(s, dept, args.label or "")
+                out = {"client_id": client_id, "client_secret": secret, "scope": oauth.SCOPE_PREFIX + dept.slug,
+                       "token_endpoint": svc.issuer_url + "/oid4vci/token"}  # fmt: skip
+            else:
+                row = s.scalar(select(OAuthClient).where(OAuthClient.client_id == args.client_id))
+                if row is None:
+                    raise InvalidInput(f"no client {args.client_id!r}", message_ko=f"{args.client_id!r} 클라이언트가 없습니다")
+                row.disabled_at = svc.now()
+                out = {"client_id": row.client_id, "disabled": True}
+    finally:
+        if owned:
+            svc.session_factory.kw["bind"].dispose()
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.issuer_command == "client-create":
+        print(_text("비밀값은 지금 한 번만 보입니다. 안전한 곳에 보관하세요.", "The secret is shown this once: keep it safe."), file=sys.stderr)
+    return EXIT_OK
+
+
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `issuer` and its subcommands (the console adds its own, e.g. create-admin, to `issuer_sub`)."""
     parser: argparse.ArgumentParser = subparsers.add_parser("issuer", help="the city's issuing service")
@@ -216,6 +251,13 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.add_argument("--another", action="store_true", help="allow it although an administrator exists")
     admin.set_defaults(func=cmd_create_admin)
+    client = sub.add_parser("client-create", help="a VC-API client of a department (client credentials; the secret is shown once)")
+    client.add_argument("--department", required=True, help="the department's slug (the client's scope)")
+    client.add_argument("--label", help="what the client is, for the audit")
+    client.set_defaults(func=cmd_client)
+    off = sub.add_parser("client-disable", help="disable a VC-API client at once")
+    off.add_argument("--client-id", required=True)
+    off.set_defaults(func=cmd_client)
     parser.set_defaults(issuer_sub=sub)
     return parser
 

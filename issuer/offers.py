@@ -206,6 +206,25 @@ def open_offer(ctx: ProtocolContext, urn: str, *, out_of_band: bool = False) -> 
         return made
 
 
+def offer_link(ctx: ProtocolContext, urn: str) -> str | None:
+    """The link of an open offer of `urn` for the worker's wallet (no tx_code), made when there is none.
+
+    The wallet lists its contracts often: an open offer is reused, not made again each time.
+    """
+    with ctx.tx() as s:
+        handle = s.scalar(
+            select(CredentialOfferRow.handle).where(
+                CredentialOfferRow.credential_urn == urn, CredentialOfferRow.tx_code_hash.is_(None),
+                CredentialOfferRow.redeemed_at.is_(None), CredentialOfferRow.locked.is_(False),
+                CredentialOfferRow.expires_at > ctx.now(),
+            ).order_by(CredentialOfferRow.id.desc()).limit(1)
+        )  # fmt: skip
+    if handle is not None:
+        return oid4vci.offer_url(offer_uri=offer_uri(ctx, handle))
+    made = open_offer(ctx, urn)
+    return made.url if made is not None else None
+
+
 def offer_issued(ctx: ProtocolContext, urns: Sequence[str]) -> None:
     """The engine's after-issue hook: an offer for each newly issued credential, which the wallet lists."""
     for urn in urns:

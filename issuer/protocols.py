@@ -90,10 +90,12 @@ def context_from(config: RoleConfig, service: Any) -> ProtocolContext:
         BearerTokens(token_key(secret)), hmac.new(secret.encode(), b"workcred oid4vci codes v1", hashlib.sha256).digest(),
         service.clock, service.outbox, didkey, timedelta(days=days), service=service,
     )  # fmt: skip
-    from .offers import offer_issued
+    from .offers import offer_issued, offer_link
 
     # a contract made active, a career record or a certificate issued: an offer the wallet lists
+    # (GET /api/wallet/contracts and POST /api/wallet/certificates answer `offer` through offer_link_for)
     service.on_issued = lambda urns: offer_issued(ctx, urns)
+    service.offer_link_for = lambda urn: offer_link(ctx, urn)
     return ctx
 
 

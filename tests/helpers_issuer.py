@@ -88,6 +88,7 @@ class IssuerUnderTest:
     http: httpx.Client
     department: Any  # helpers_city.Department of DEPARTMENT
     project: ProjectView
+    worker_token: str = ""  # of the last worker onboarded by active_contract
 
     @property
     def ctx(self) -> Any:
@@ -129,6 +130,7 @@ class IssuerUnderTest:
         token = offered.invitation_url.rsplit("/", 1)[1]
         svc.identify(token, name, birth_date)
         bound = svc.verify_code(token, last_code(svc), worker.public.did_key)
+        self.worker_token = bound.worker_token
         auth = svc.worker(bound.worker_token)
         draft = svc.worker_contract(auth, urn)
         acceptance = contract.accept_contract(draft.draft, worker, passkey_assertion={"type": "WebAuthnAssertion", "challenge": draft.draft_digest})

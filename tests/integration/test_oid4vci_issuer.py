@@ -184,3 +184,20 @@ def test_tokens_are_checked(iss: IssuerUnderTest) -> None:
             assert answer.headers["WWW-Authenticate"].startswith("Bearer")
         assert http.post(iss.base_url + "/oid4vci/token", data={"grant_type": "password"}).json()["error"] == "unsupported_grant_type"
         assert http.get(iss.base_url + "/oid4vci/offers/nope").status_code == 404
+
+
+def test_the_wallet_api_lists_one_offer_per_issued_contract(iss: IssuerUnderTest) -> None:
+    worker = Ed25519KeyPair.generate()
+    urn = iss.active_contract(worker)
+
+    def listed() -> str:
+        answer = iss.http.get(iss.base_url + "/api/wallet/contracts", headers={"Authorization": f"Bearer {iss.worker_token}"})
+        assert answer.status_code == 200, answer.text
+        [item] = [c for c in answer.json() if c["id"] == urn] if isinstance(answer.json(), list) else [c for c in answer.json()["contracts"] if c["id"] == urn]
+        return str(item["offer"])
+
+    link = listed()
+    assert link.startswith("openid-credential-offer://") and listed() == link  # reused, not made at each listing
+    (got,) = receive(iss, link, worker)
+    assert got.credential["id"] == urn and got.receipt is not None
+    assert listed() != link  # the old one is spent: a fresh offer (a restored wallet can take it again)

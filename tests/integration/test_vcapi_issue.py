@@ -222,3 +222,19 @@ def test_a_did_key_department_for_test_suites(tmp_path: Path, db_url: str) -> No
         vc = _issue(iss, token, credential).json()["verifiableCredential"]
         assert vc["issuer"].startswith("did:key:z6Mk") and vc["proof"]["verificationMethod"].startswith(vc["issuer"] + "#")
         EddsaJcsProofSuite().verify(vc)  # resolves the did:key itself
+
+
+def test_clients_from_the_command_line(iss: IssuerUnderTest, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+    import json
+
+    from issuer.cli import cmd_client
+
+    assert cmd_client(argparse.Namespace(issuer_command="client-create", department=DEPARTMENT, label="HR system"), iss.svc) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["scope"] == f"department:{DEPARTMENT}"
+    token = iss.vcapi_token(made["client_id"], made["client_secret"])
+    assert _issue(iss, token, _base(iss)).status_code == 201
+    assert cmd_client(argparse.Namespace(issuer_command="client-disable", client_id=made["client_id"]), iss.svc) == 0
+    answer = _issue(iss, token, _base(iss))  # the token is still unexpired, but its client is disabled
+    assert answer.status_code == 401
