@@ -9,6 +9,7 @@ its QR, the PDF download and the withdraw button.
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,6 +22,7 @@ from .present import qr_data_uri
 from .service import CERTIFICATE_MINUTES
 
 bp = Blueprint("career", __name__)
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 @bp.app_template_filter("career_date")
@@ -47,7 +49,7 @@ def _year() -> int | None:
 @bp.get("/career")
 @login_required
 def timeline() -> str:
-    today = service().clock().date()
+    today = service().clock().astimezone(SEOUL).date()  # the worker's today, not UTC's
     project = request.args.get("project") or None
     view = career.build(store().summaries(_wid()), today=today, year=_year(), project=project)
     return render_template("wallet/career.html", view=view, year=_year(), project=project,
