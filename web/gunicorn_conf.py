@@ -26,13 +26,12 @@ graceful_timeout = 20
 logconfig_dict = LOGGING
 accesslog = None
 
-# set before any worker imports prometheus_client, so every metric is created in multiprocess mode
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="workcred-metrics-")
-
-
 def on_starting(server: Any) -> None:
-    """A fresh start: counters of an earlier run's workers must not add up into this one."""
+    """In the master, before any worker exists (and imports prometheus_client, so that every metric
+    is created in multiprocess mode): the metrics folder, emptied so that an earlier run's workers do
+    not add up into this one."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="workcred-metrics-")
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     if os.path.isdir(folder):
         for name in os.listdir(folder):
