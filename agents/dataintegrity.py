@@ -136,6 +136,13 @@ def _proofs(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     proofs = proof if isinstance(proof, list) else [proof]
     if not all(isinstance(p, dict) for p in proofs):
         raise InvalidCredential("every proof must be a JSON object", message_ko="증명은 JSON 객체여야 합니다")
+    for p in proofs:
+        # a proof id names it in a chain (previousProof): one URL, never a list or an object
+        if "id" in p and (type(p["id"]) is not str or not p["id"]):
+            raise InvalidCredential(
+                "a proof id must be one URL (a string), not a list or an object",
+                message_ko="증명의 id는 하나의 URL(문자열)이어야 합니다",
+            )
     return [dict(p) for p in proofs]
 
 

@@ -9,9 +9,9 @@ content-type checks, and a small TTL cache that honours ``Cache-Control: max-age
 
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import ipaddress
-import json
 import re
 import threading
 import time
@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-from .errors import FetchError
+from . import loader
+from .errors import FetchError, InvalidCredential, ResourceLimit
 
 __all__ = ["Fetcher", "HostRule", "TtlCache", "is_loopback_host"]
 
@@ -200,11 +201,12 @@ class Fetcher:
         """GET ``url`` and return its JSON object; the response must be ``application/json`` or ``*+json``."""
         body, _ = self._get(url, accept, _JSON_TYPES)
         try:
-            value = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
-        except (UnicodeDecodeError, ValueError, RecursionError):
+            # the one parser of untrusted JSON (duplicate member names, depth, controls), within this cap
+            value = loader.parse_json(body, dataclasses.replace(loader.DEFAULT_LIMITS, max_bytes=self.max_bytes))
+        except (InvalidCredential, ResourceLimit) as e:
             raise _fail(
-                f"the response from {url} is not valid JSON",
-                f"{url} 의 응답이 올바른 JSON이 아닙니다",
+                f"the response from {url} is not usable JSON: {e.message}",
+                f"{url} 의 응답이 올바른 JSON이 아닙니다: {e.message_ko}",
                 url=url,
             ) from None
         if not isinstance(value, dict):
@@ -424,10 +426,6 @@ class Fetcher:
         if max_age is not None:
             return float(min(int(max_age), self.max_ttl)) if max_age.isdigit() else 0.0
         return min(self.default_ttl, self.max_ttl)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _media_matches(media: str, pattern: str) -> bool:

@@ -141,18 +141,19 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
         )
     decoded_from_str = isinstance(raw, str)
     if isinstance(raw, bytes):
-        # orjson reads the same values as json.loads in a third of the time, except integers past
-        # 64 bits, which it turns into floats: a document with any float, and anything orjson
-        # refuses, takes the json.loads path below, which also says precisely what is wrong
+        # orjson reads the same values as json.loads in a third of the time (floats too: both round
+        # correctly), except integers past 64 bits, which it turns into floats: a document with a run
+        # of 19 digits, one with a member name twice, and anything orjson refuses take the json.loads
+        # path below, which also says precisely what is wrong
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
         else:
-            scan = b"\\" in raw or b"\x7f" in raw  # controls come only escaped (\u0008, but also \b, \f)
-            if not scan and _within_by_its_bytes(raw, limits):
-                return value
-            if not _check_bounds(value, limits, scan):
+            if _NINETEEN_DIGITS not in raw.translate(_DIGITS_AS_ZERO) and _no_duplicates_by_count(raw, value):
+                scan = b"\\" in raw or b"\x7f" in raw  # controls come only escaped (\u0008, but also \b, \f)
+                if scan or not _within_by_its_bytes(raw, limits):
+                    _check_bounds(value, limits, scan)
                 return value
     if isinstance(raw, bytes):
         try:
@@ -160,7 +161,7 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
         except UnicodeDecodeError:
             raise InvalidCredential("the document is not UTF-8", message_ko="문서가 UTF-8 형식이 아닙니다") from None
     try:
-        value = json.loads(raw, parse_constant=_reject_constant, parse_int=_bounded_int)
+        value = json.loads(raw, parse_constant=_reject_constant, parse_int=_bounded_int, object_pairs_hook=_object_once)
     except RecursionError:
         raise _too_deep(limits) from None
     except ValueError as e:  # JSONDecodeError, and int() refusing a huge literal
@@ -172,6 +173,34 @@ def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
     # was never UTF-8: skip the scan otherwise
     check_bounds(value, limits, scan_strings=decoded_from_str or "\\" in raw or "\x7f" in raw)
     return value
+
+
+_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _no_duplicates_by_count(raw: bytes, value: Any) -> bool:
+    """True when the text names no member twice, shown by counting (no walk): without a backslash no string
+    holds a quote, so every `":` ends a member name; orjson keeps one member per name, so the text has as
+    many `":` as the value written back only if no name came twice. Otherwise (escapes, a space before a
+    colon, a mismatch) the caller parses again with `_object_once`, which names the duplicate."""
+    if b"\\" in raw or _SPACED_COLON.search(raw):
+        return False
+    return raw.count(b'":') == orjson.dumps(value).count(b'":')
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """RFC 8785 and I-JSON (RFC 7493) forbid a member name twice in one object: a reader keeping the first
+    would see another value than the signature covers (JCS) or than the verifier judged."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        name = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise InvalidCredential(
+            f"the member {name!r} appears twice in one object (RFC 8785, RFC 7493)",
+            message_ko=f"같은 이름의 항목({name})이 한 객체 안에 두 번 나옵니다. 서명된 값과 다른 값을 보여 줄 수 있어 받지 않습니다",
+            member=name,
+        )
+    return out
 
 
 class Checked:
@@ -214,8 +243,7 @@ _NINETEEN_DIGITS = b"0" * 19
 
 
 def _within_by_its_bytes(raw: bytes, limits: Limits) -> bool:
-    """True when the bytes alone show the document is within `limits` (no walk needed), and that orjson
-    read every integer exactly (no run of 19 digits: it reads longer ones as floats).
+    """True when the bytes alone show the document is within `limits` (no walk needed).
 
     Upper bounds, counted in C: nesting depth <= containers + 1 ('{' and '['), members <= commas +
     containers, any string <= the whole text. A brace or a comma inside a string only over-counts;
@@ -226,7 +254,6 @@ def _within_by_its_bytes(raw: bytes, limits: Limits) -> bool:
         len(raw) <= limits.max_string
         and containers < limits.max_depth
         and containers + raw.count(b",") <= limits.max_members
-        and _NINETEEN_DIGITS not in raw.translate(_DIGITS_AS_ZERO)
     )
 
 
@@ -346,13 +373,55 @@ def _check_strings(strings: list[str], limits: Limits, scan: bool) -> None:
 # --- JSON-LD expansion and RDFC-1.0 ----------------------------------------------------------------
 
 
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
+
+# pyld keeps processed contexts in module-level caches (cachetools LRUCache, not thread-safe): two threads
+# expanding at once corrupted them (a 500 "OrderedDict mutated during iteration", or an honest credential
+# judged tampered). Expansion runs under this lock; canonicalisation (the costly part) does not need it.
+_JSONLD_LOCK = threading.Lock()
+
+
+class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld, refusing what it would silently leave out of the RDF dataset (and so out of the signature):
+    properties no context defines, values where an IRI is expected that are not absolute IRIs
+    (`"termsOfUse": "2099-01-01T00:00:00Z"`), and `@included` (VCDM 2.0 requires URLs where `@id` is)."""
+
+    def __init__(self, dropped: list[str | None]) -> None:
+        super().__init__(on_property_dropped=dropped.append)
+        self._dropped = dropped
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        with _JSONLD_LOCK:
+            expanded = super().expand(input_, options)
+        _unsigned_values(expanded, self._dropped)
+        return expanded
+
+
+def _unsigned_values(expanded: Any, dropped: list[str | None]) -> None:
+    """Record every expanded value RDF would drop: a relative `@id` or `@type`, an `@included` block."""
+    stack = [expanded]
+    while stack:
+        node = stack.pop()
+        if type(node) is list:
+            stack.extend(node)
+        elif type(node) is dict:
+            for key, value in node.items():
+                if key == "@id":
+                    if type(value) is str and not value.startswith("_:") and not _ABSOLUTE_IRI.match(value):
+                        dropped.append(f"{value!r} (not an absolute URL)")
+                elif key == "@type":
+                    for t in value if type(value) is list else [value]:
+                        if type(t) is str and not t.startswith("_:") and not _ABSOLUTE_IRI.match(t) and t != "@json":
+                            dropped.append(f"type {t!r} (not an absolute URL)")
+                elif key == "@included":
+                    dropped.append("@included")
+                elif key != "@value":  # a literal's value is data, not a node: @json literals are kept as they are
+                    stack.append(value)
+
+
 def _strict_processor() -> Any:
     dropped: list[str | None] = []
-
-    def on_dropped(prop: str | None) -> None:
-        dropped.append(prop)
-
-    return jsonld.JsonLdProcessor(on_property_dropped=on_dropped), dropped
+    return _StrictProcessor(dropped), dropped
 
 
 def _options(extra: dict[str, Any] | None = None) -> dict[str, Any]:

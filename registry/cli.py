@@ -122,6 +122,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (Error, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if result.uncovered:
+        # a signature covers only what a checkpoint covers: entries after it could be rewritten unseen
+        print(f"note: {result.uncovered} entries after the last checkpoint (size {result.covered}) are not yet "
+              f"covered by a signed checkpoint; run `workcred registry checkpoint`")
     if result.ok:
         print(f"ok: {result.size} entries, {result.nodes_checked} subtree hashes, "
               f"{result.checkpoints_checked} checkpoints verified")

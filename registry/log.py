@@ -40,7 +40,7 @@ from agents.multibase import b64url
 from agents.receipts import Receipt
 from web.db import transaction
 
-from .models import NODE_INDEX_BITS, LogCheckpoint, LogEntry, LogNode, LogState, node_id
+from .models import NODE_INDEX_BITS, LogAnchor, LogCheckpoint, LogEntry, LogNode, LogState, node_id
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ DEFAULT_ORIGIN = "registry.workcred.seoul.go.kr/log"
 STATE_ID = 1
 _IN_BATCH = 500  # bound on bound parameters per IN (...) query
 _MAX_PROBLEMS = 100
+#: the checkpoint extension line naming the previous checkpoint's size (C2SP tlog-checkpoint extension)
+PREVIOUS_EXTENSION = "workcred-previous "
 
 # Core statements built once: proofs run a handful of these, and ORM statement building would dominate
 _ENTRY = LogEntry.__table__.c
@@ -91,6 +93,13 @@ class VerifyResult:
     checkpoints_checked: int
     first_bad_index: int | None
     problems: tuple[str, ...]
+    #: the size of the last stored checkpoint: entries past it are not yet covered by any signature
+    covered: int = 0
+
+    @property
+    def uncovered(self) -> int:
+        """Entries after the last checkpoint: no signature covers them yet, so a rewrite of them cannot show."""
+        return self.size - self.covered
 
     @property
     def ok(self) -> bool:
@@ -272,8 +281,9 @@ class Log:
                 select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
             ).scalar_one_or_none()
             if latest is not None and latest.size >= size:
-                return Checkpoint(self.origin, latest.size, bytes(latest.root))
-            cp = Checkpoint(self.origin, size, merkle.frontier_root(frontier))
+                return Checkpoint(self.origin, latest.size, bytes(latest.root), _extensions(latest.note))
+            # each checkpoint names the one before it, so `verify` notices a checkpoint row deleted since
+            cp = Checkpoint(self.origin, size, merkle.frontier_root(frontier), (f"{PREVIOUS_EXTENSION}{latest.size if latest else 0}",))
             note = sign_checkpoint(cp, self.key_name, self._signer)
             s.add(LogCheckpoint(size=cp.size, root=cp.root, note=note, created_at=self._clock()))
         self._last_checkpoint_at = self._monotonic()
@@ -507,6 +517,10 @@ class Log:
                     v.problem(None, f"observed checkpoint rejected: {e.message}")
                     continue
                 v.expect_checkpoints([(cp.size, cp.root, note, "observed")])
+            v.check_chain(checkpoints)
+            anchored = s.execute(select(LogAnchor.size).where(LogAnchor.size.not_in([c.size for c in checkpoints]))).scalars()
+            for size in anchored:
+                v.problem(size - 1 if size else 0, f"checkpoint {size} was anchored on the chain but its row is missing (deleted?)")
             v.check_root(0)
             stmt = select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=chunk)
             for row in s.execute(stmt).scalars():
@@ -560,6 +574,19 @@ class _Verifier:
                     self.problem(size - 1 if size else 0, f"stored checkpoint {size}: {e.message}")
                     continue
             self.checkpoints.setdefault(size, []).append((root, note, source))
+
+    def check_chain(self, checkpoints: Sequence[LogCheckpoint]) -> None:
+        """Each signed checkpoint names the stored one before it (`workcred-previous <size>`): a name that
+        is not the previous row means a checkpoint row was deleted (notes signed before the line: skipped)."""
+        before = 0
+        for row in checkpoints:
+            named = _previous_size(row.note)
+            if named is not None and named != before:
+                if named > before:
+                    self.problem(named - 1 if named else 0, f"stored checkpoint {row.size} follows checkpoint {named}, which is missing from the checkpoint table (deleted?)")
+                else:
+                    self.problem(before - 1, f"stored checkpoint {row.size} follows checkpoint {named}, but checkpoint {before} is stored between them")
+            before = row.size
 
     def check_root(self, size: int) -> None:
         expected = self.checkpoints.get(size)
@@ -648,9 +675,24 @@ class _Verifier:
                 )
 
     def result(self) -> VerifyResult:
+        covered = max((size for size in self.checkpoints if size <= self.size), default=0)
         return VerifyResult(
-            self.size, self.size, self.nodes_checked, self.checkpoints_checked, self.first_bad, tuple(self.problems)
+            self.size, self.size, self.nodes_checked, self.checkpoints_checked, self.first_bad, tuple(self.problems),
+            covered,
         )
+
+
+def _extensions(note: str) -> tuple[str, ...]:
+    """The extension lines of a signed checkpoint note (after origin, size and root)."""
+    return tuple(note.partition("\n\n")[0].split("\n")[3:])
+
+
+def _previous_size(note: str) -> int | None:
+    """The size a checkpoint note names in its `workcred-previous` extension line, if it has one."""
+    for line in _extensions(note):
+        if line.startswith(PREVIOUS_EXTENSION) and line[len(PREVIOUS_EXTENSION) :].isdigit():
+            return int(line[len(PREVIOUS_EXTENSION) :])
+    return None
 
 
 def _getter(nodes: dict[tuple[int, int], bytes]) -> merkle.GetNode:

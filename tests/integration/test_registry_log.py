@@ -308,3 +308,25 @@ def test_tampered_subtree_hash(env: Env) -> None:
     with pytest.raises(RegistryError):  # proofs built from the bad node do not verify
         index, proof = env.log.inclusion_proof(env.log.entry(0).leaf_hash, 8)
         merkle.verify_inclusion(env.log.entry(0).leaf_hash, index, 8, proof, env.log.checkpoint().root)
+
+
+def test_registry_verify_misses_a_deleted_checkpoint_row(env: Env) -> None:
+    """Regression: deleting a row of the checkpoint table went unnoticed; each checkpoint now names the one
+    before it in a signed extension line."""
+    _fill(env, 12, checkpoint_at=(4, 8, 12))
+    assert env.log.verify_all().ok
+    env.sql("DELETE FROM log_checkpoint WHERE size = 8")
+    result = env.log.verify_all()
+    assert not result.ok
+    assert any("follows checkpoint 8, which is missing" in p for p in result.problems), result.problems
+    assert result.first_bad_index == 7
+
+
+def test_registry_verify_says_how_many_entries_no_checkpoint_covers(env: Env) -> None:
+    """Regression: rows rewritten after the last checkpoint with the tree rebuilt cannot show (no signature
+    covers them): `verify` says how many entries that is."""
+    _fill(env, 10, checkpoint_at=(4, 8))
+    result = env.log.verify_all()
+    assert result.ok and (result.covered, result.uncovered) == (8, 2)
+    env.log.checkpoint()
+    assert env.log.verify_all().uncovered == 0
