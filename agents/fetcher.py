@@ -205,7 +205,7 @@ class Fetcher:
             value = loader.parse_json(body, dataclasses.replace(loader.DEFAULT_LIMITS, max_bytes=self.max_bytes))
         except (InvalidCredential, ResourceLimit) as e:
             raise _fail(
-                f"the response from {url} is not usable JSON: {e.message}",
+                f"the response from {url} is not valid JSON: {e.message}",
                 f"{url} 의 응답이 올바른 JSON이 아닙니다: {e.message_ko}",
                 url=url,
             ) from None

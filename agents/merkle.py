@@ -54,13 +54,13 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def document_digest(doc: dict[str, Any]) -> bytes:
-    """SHA-256 of the RFC 8785 canonical JSON of a (signed) document."""
+    """SHA-256 of the RFC 8785 canonical JSON of a (signed) document (`agents.jcs`, the one JCS)."""
     try:
         # agents.jcs: the orjson fast path, held to the rfc8785 reference by tests/unit/test_jcs.py
         return hashlib.sha256(jcs.canonicalize(doc)).digest()
     except InvalidCredential as e:
         raise RegistryError(
-            f"the document cannot be canonicalised (RFC 8785): {e}",
+            f"the document cannot be canonicalised (RFC 8785): {e.message}",
             message_ko="문서를 RFC 8785 정규화할 수 없습니다",
         ) from None
 

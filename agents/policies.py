@@ -9,16 +9,17 @@ failed `Check` whose `fails_as` gives the verdict (revoked, suspended, untrusted
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from . import dataintegrity, didhistory, statuslist
+from . import dataintegrity, didhistory, merkle, statuslist
 from .checkpoint import Checkpoint, Verifiers
 from .did import VerificationMethod
-from .errors import Error, RegistryError
+from .errors import Error, FetchError, RegistryError, Unavailable
 from .keys import Ed25519PublicMultikey
 from .receipts import (
     CheckpointFetcher,
@@ -29,7 +30,7 @@ from .receipts import (
     verify_receipt,
 )
 from .registry_client import verify_trust_list
-from .report import Check, Verdict, failed, passed, skipped
+from .report import Check, Verdict, failed, passed, skipped, unconfirmed
 from .verify import Credential, VerifyContext, parse_datetime
 
 __all__ = [
@@ -71,22 +72,73 @@ def receipts_from_options(credential: Credential, context: VerifyContext) -> Rec
     return Receipt.from_json(raw)
 
 
-def _receipt_or_check(
-    lookup: ReceiptLookup, c: Credential, ctx: VerifyContext, id_: str, title: tuple[str, str]
-) -> Receipt | Check:
+@dataclass(frozen=True)
+class _ReceiptFound:
+    """What reading and verifying a credential's receipt found, shared by every registry policy."""
+
+    receipt: Receipt | None = None
+    checkpoint: Checkpoint | None = None
+    unusable: Error | None = None  # the receipt could not be read, or is for another kind of entry
+    not_proven: Error | None = None  # it does not prove this document against a pinned checkpoint
+
+
+def _receipt(lookup: ReceiptLookup, keys: Verifiers, c: Credential, ctx: VerifyContext) -> _ReceiptFound:
+    """The credential's receipt, read and verified once per credential (the first policy asking does the
+    work; inclusion, key history and the chain anchor share it)."""
+    key = ("receipt", lookup, tuple(sorted(keys)))
+    found: _ReceiptFound | None = ctx.memo.get(key)
+    if found is None:
+        found = _read_receipt(lookup, keys, c, ctx)
+        ctx.memo[key] = found
+    return found
+
+
+def _read_receipt(lookup: ReceiptLookup, keys: Verifiers, c: Credential, ctx: VerifyContext) -> _ReceiptFound:
     try:
         receipt = lookup(c, ctx)
     except Error as e:
-        return failed(id_, *title, f"등록 영수증을 읽을 수 없습니다: {e.diagnostics('ko')}", f"the registry receipt is unusable: {e.diagnostics('en')}", Verdict.MALFORMED)
+        return _ReceiptFound(unusable=e)
     if receipt is None:
-        return failed(
-            id_, *title,
-            "등록소 영수증이 함께 제출되지 않아 등록 여부를 확인할 수 없습니다",
-            "no registry receipt came with the credential, so its registration cannot be checked",
-        )  # fmt: skip
+        return _ReceiptFound()
     if receipt.type != "credential":
-        return failed(id_, *title, "영수증이 자격증명 항목의 것이 아닙니다", f"the receipt is for a {receipt.type!r} entry, not a credential")
-    return receipt
+        return _ReceiptFound(receipt, unusable=RegistryError(
+            f"the receipt is for a {receipt.type!r} entry, not a credential", message_ko="영수증이 자격증명 항목의 것이 아닙니다",
+        ))  # fmt: skip
+    try:
+        return _ReceiptFound(receipt, verify_receipt(receipt, c.raw, keys, memory=None))
+    except Error as e:
+        return _ReceiptFound(receipt, not_proven=e)
+
+
+_NO_RECEIPT = (
+    "등록소 영수증이 함께 오지 않아 서울시 등록소에 등록된 자격증명인지 확인하지 못했습니다. "
+    "근로자에게 경력증명서 PDF나 QR 코드로 다시 보내 달라고 하세요 (영수증이 들어 있습니다)",
+    "No registry receipt came with the credential, so we could not confirm it is registered with the city. "
+    "Ask the worker to send the certificate PDF or its QR code instead (they carry the receipt).",
+)
+_NO_RECEIPT_DETAIL = ("workcredReceipts 또는 options.receipts에 이 자격증명 id의 영수증이 없습니다",
+                      "no receipt for this credential id in workcredReceipts or options.receipts")  # fmt: skip
+
+
+def _receipt_problem(found: _ReceiptFound, id_: str, title: tuple[str, str], *, first: bool) -> Check | None:
+    """The check for a receipt that is missing or unusable (None when it is there and readable).
+
+    A missing receipt is amber on the inclusion check (`first`) and a plain skip on the others, so the
+    verdict page gives the reason once."""
+    if found.unusable is not None:
+        e = found.unusable
+        return failed(id_, *title, "함께 온 등록소 영수증을 읽을 수 없습니다", "the registry receipt that came with the credential cannot be read",
+                      Verdict.MALFORMED, detail=(e.diagnostics("ko"), e.diagnostics("en")))  # fmt: skip
+    if found.receipt is None:
+        if first:
+            return unconfirmed(id_, *title, *_NO_RECEIPT, detail=_NO_RECEIPT_DETAIL)
+        return skipped(id_, *title, "등록소 영수증이 없어 확인하지 않았습니다 (등록소 기록 항목 참고)", "not checked: no registry receipt (see registry inclusion)")
+    return None
+
+
+def _unreachable(e: Error) -> bool:
+    """The registry or a list could not be reached or read (not a verdict on the credential)."""
+    return isinstance(e, FetchError | Unavailable)
 
 
 # --- the trust list --------------------------------------------------------------------------------
@@ -106,32 +158,48 @@ class TrustedIssuers:
     ) -> None:
         self._source = trust_list
         self._key = registry_key
+        self._verified: tuple[bytes, list[dict[str, Any]]] | None = None  # (digest, entries) of the last good list
 
     def issuers(self) -> list[dict[str, Any]]:
-        """The verified issuer entries; raises `Error` when the list cannot be fetched or verified."""
+        """The verified issuer entries; raises `Error` when the list cannot be fetched or verified.
+
+        The list's signature is verified once per version: until its digest changes, the entries are reused."""
         doc = self._source() if callable(self._source) else self._source
-        return verify_trust_list(doc, self._key)
+        digest = merkle.document_digest(dict(doc))
+        known = self._verified
+        if known is not None and hmac.compare_digest(known[0], digest):
+            return known[1]
+        entries = verify_trust_list(doc, self._key)
+        self._verified = (digest, entries)
+        return entries
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
         try:
             issuers = self.issuers()
         except Error as e:
-            return [
-                failed(
+            detail = (e.diagnostics("ko"), e.diagnostics("en"))
+            if _unreachable(e):
+                return [unconfirmed(
                     "issuer.trusted", *T_TRUST,
-                    f"신뢰 목록을 확인할 수 없습니다: {e.diagnostics('ko')}",
-                    f"the trust list cannot be checked: {e.diagnostics('en')}",
-                    Verdict.UNTRUSTED_ISSUER,
-                )
-            ]  # fmt: skip
+                    "서울시 등록소에 연결하지 못해 인증된 발급기관인지 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                    "The city registry could not be reached, so we could not confirm the issuer is accredited. Try again later.",
+                    detail=detail,
+                )]  # fmt: skip
+            return [failed(
+                "issuer.trusted", *T_TRUST,
+                "서울시 신뢰 목록의 서명이 올바르지 않아 발급기관을 인정할 수 없습니다",
+                "the city's trust list does not verify, so no issuer can be accepted",
+                Verdict.UNTRUSTED_ISSUER, detail=detail,
+            )]  # fmt: skip
         entry = next((i for i in issuers if i.get("did") == credential.issuer), None)
         if entry is None:
             return [
                 failed(
                     "issuer.trusted", *T_TRUST,
                     "발급기관이 서울시 신뢰 목록에 없습니다",
-                    f"the issuer {credential.issuer} is not on the city's trust list",
-                    Verdict.UNTRUSTED_ISSUER, issuer=credential.issuer,
+                    "the issuer is not on the city's list of accredited issuers",
+                    Verdict.UNTRUSTED_ISSUER, detail=(f"발급기관 DID: {credential.issuer}", f"issuer DID: {credential.issuer}"),
+                    issuer=credential.issuer,
                 )
             ]  # fmt: skip
         raw_name = entry.get("name")
@@ -168,6 +236,27 @@ class StatusNotRevoked:
     def __init__(self, fetch_json: FetchJson, resolve: Any) -> None:
         self._fetch = fetch_json
         self._resolve = resolve
+        # (list digest, issuer) -> why its proof does not verify (None: it does); a list is verified once per version
+        self._proofs: dict[tuple[bytes, str], tuple[str, str] | None] = {}
+        self._lock = threading.Lock()
+
+    def _list_proof(self, listed: dict[str, Any], issuer: str) -> tuple[str, str] | None:
+        """None when the list carries a good assertion proof by `issuer`, else why not (en, ko); cached by digest."""
+        key = (merkle.document_digest(listed), issuer)
+        with self._lock:
+            if key in self._proofs:
+                return self._proofs[key]
+        outcomes = dataintegrity.verify_proofs(listed, _key_resolver(self._resolve))
+        good = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == issuer]
+        why = None
+        if not good:
+            why = (next((o.reason for o in outcomes if o.reason), "no assertionMethod proof by the issuer"),
+                   next((o.reason_ko for o in outcomes if o.reason_ko), "발급자의 서명이 없습니다"))  # fmt: skip
+        with self._lock:
+            if len(self._proofs) >= 1024:
+                self._proofs.clear()
+            self._proofs[key] = why
+        return why
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
         if not credential.status:
@@ -191,12 +280,11 @@ class StatusNotRevoked:
             issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
             if issuer_id != c.issuer:
                 return failed(id_, *title, "상태 목록의 발급자가 자격증명의 발급자와 다릅니다", "the status list is not issued by the credential's issuer", status_list=url)
-            outcomes = dataintegrity.verify_proofs(listed, _key_resolver(self._resolve))
-            good = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
-            if not good:
-                why = next((o.reason for o in outcomes if o.reason), "no assertionMethod proof by the issuer")
-                why_ko = next((o.reason_ko for o in outcomes if o.reason_ko), "발급자의 서명이 없습니다")
-                return failed(id_, *title, f"상태 목록의 서명을 검증할 수 없습니다: {why_ko}", f"the status list's proof does not verify: {why}", status_list=url)
+            bad = self._list_proof(listed, c.issuer)
+            if bad is not None:
+                return failed(id_, *title, "상태 목록에 발급기관의 올바른 서명이 없어 폐기·정지 여부를 알 수 없습니다",
+                              "the status list's signature does not verify as the issuer's, so the status is unknown",
+                              detail=(f"상태 목록의 서명을 검증할 수 없습니다: {bad[1]}", f"the status list's proof does not verify: {bad[0]}"), status_list=url)  # fmt: skip
             valid_until = listed.get("validUntil")
             if isinstance(valid_until, str):
                 if parse_datetime(valid_until, "validUntil") < ctx.at:
@@ -204,7 +292,13 @@ class StatusNotRevoked:
             # 6-12. purpose, size and the bit
             is_set = statuslist.check_status(entry, listed)
         except Error as e:
-            return failed(id_, *title, f"상태를 확인할 수 없습니다: {e.diagnostics('ko')}", f"the status cannot be checked: {e.diagnostics('en')}", status_list=url)
+            detail = (e.diagnostics("ko"), e.diagnostics("en"))
+            if _unreachable(e):
+                return unconfirmed(id_, *title, "상태 목록을 가져오지 못해 폐기·정지 여부를 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                                   "The status list could not be fetched, so we could not confirm it is not revoked or suspended. Try again later.",
+                                   detail=detail, status_list=url)  # fmt: skip
+            return failed(id_, *title, "상태 목록이 올바르지 않아 폐기·정지 여부를 알 수 없습니다", "the status list is not usable, so the status is unknown",
+                          detail=detail, status_list=url)  # fmt: skip
         ok_text, bad_text = _STATUS_TEXT.get(purpose, (("설정되지 않았습니다", "not set"), ("설정되었습니다", "set")))
         if is_set:
             return failed(id_, *title, *bad_text, _STATUS_VERDICT.get(purpose, Verdict.INVALID), status_list=url, purpose=purpose)
@@ -246,13 +340,21 @@ class AnchoredInRegistry:
         self._receipts = receipts
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
-        got = _receipt_or_check(self._receipts, credential, context, "registry.inclusion", T_LOG)
-        if isinstance(got, Check):
-            return [got]
-        try:
-            cp = verify_receipt(got, credential.raw, self._keys, memory=None)
-        except Error as e:
-            return [failed("registry.inclusion", *T_LOG, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED, index=got.index)]
+        found = _receipt(self._receipts, self._keys, credential, context)
+        problem = _receipt_problem(found, "registry.inclusion", T_LOG, first=True)
+        if problem is not None:
+            return [problem]
+        got = found.receipt
+        assert got is not None
+        if found.not_proven is not None or found.checkpoint is None:
+            why = found.not_proven or RegistryError("no checkpoint")
+            return [failed(
+                "registry.inclusion", *T_LOG,
+                "등록소에 기록된 문서와 다릅니다 (등록 후 바뀌었거나 영수증이 다른 문서의 것입니다)",
+                "this is not the document the registry logged (changed after registration, or the receipt is for another document)",
+                Verdict.TAMPERED, detail=(why.diagnostics("ko"), why.diagnostics("en")), index=got.index,
+            )]  # fmt: skip
+        cp = found.checkpoint
         out = [
             passed(
                 "registry.inclusion", *T_LOG,
@@ -276,7 +378,12 @@ class AnchoredInRegistry:
         try:
             related = self._view.relate(later)
         except Error as e:
-            return failed("registry.consistency", *T_CONS, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED)
+            detail = (e.diagnostics("ko"), e.diagnostics("en"))
+            if _unreachable(e):
+                return unconfirmed("registry.consistency", *T_CONS, "등록소에 연결하지 못해 등록소 기록이 일관된지 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                                   "The registry could not be reached, so we could not confirm its log is consistent. Try again later.", detail=detail)  # fmt: skip
+            return failed("registry.consistency", *T_CONS, "등록소가 검증자마다 다른 기록을 보여 주고 있습니다 (분기)", "the registry shows different histories to different verifiers (a fork)",
+                          Verdict.TAMPERED, detail=detail)  # fmt: skip
         if related:
             return passed(
                 "registry.consistency", *T_CONS,
@@ -321,16 +428,27 @@ class KeyValidAtSigning:
         try:
             hist = self._history(credential.issuer)
         except Error as e:
-            return [failed("key-history", *T_KEY, f"발급기관의 키 이력을 확인할 수 없습니다: {e.diagnostics('ko')}", f"the issuer's key history cannot be checked: {e.diagnostics('en')}")]
+            detail = (e.diagnostics("ko"), e.diagnostics("en"))
+            if _unreachable(e):
+                return [unconfirmed(
+                    "key-history", *T_KEY,
+                    "등록소에 연결하지 못해 서명한 키가 그때 유효했는지 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                    "The registry could not be reached, so we could not confirm the signing key was in force. Try again later.",
+                    detail=detail,
+                )]  # fmt: skip
+            return [failed("key-history", *T_KEY, "발급기관의 키 이력이 올바르지 않습니다", "the issuer's key history in the registry does not verify", detail=detail)]
         if hist is None:
             return [skipped("key-history", *T_KEY, "등록소에 키 이력이 없는 발급자입니다", "the issuer has no key history in the registry")]
-        got = _receipt_or_check(self._receipts, credential, context, "key-history", T_KEY)
-        if isinstance(got, Check):
-            return [got]
-        try:  # the index is believed only when the receipt proves the document sits there
-            verify_receipt(got, credential.raw, self._keys, memory=None)
-        except Error as e:
-            return [failed("key-history", *T_KEY, f"영수증이 이 자격증명의 것이 아닙니다: {e.diagnostics('ko')}", f"the receipt does not prove this credential's log position: {e.diagnostics('en')}", Verdict.TAMPERED)]
+        found = _receipt(self._receipts, self._keys, credential, context)
+        problem = _receipt_problem(found, "key-history", T_KEY, first=False)
+        if problem is not None:
+            return [problem]
+        got = found.receipt
+        assert got is not None
+        if found.not_proven is not None:  # the index is believed only when the receipt proves the document sits there
+            why = found.not_proven
+            return [failed("key-history", *T_KEY, "영수증이 이 자격증명의 것이 아니어서 등록 시점을 알 수 없습니다", "the receipt does not prove where this credential sits in the log",
+                           Verdict.TAMPERED, detail=(why.diagnostics("ko"), why.diagnostics("en")))]  # fmt: skip
         proofs = [p for p in context.proofs if p.verification_method.split("#", 1)[0] == hist.did]
         if not proofs:
             return [failed("key-history", *T_KEY, "발급기관 키로 된 서명이 없습니다", "no proof by a key of the issuer")]
@@ -435,14 +553,22 @@ class OnChain:
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
         if self.anchor is None:
             return [skipped("registry.chain", *T_CHAIN, "블록체인 앵커링이 설정되지 않았습니다", "EVM anchoring is not configured")]
-        got = _receipt_or_check(self.receipts, credential, context, "registry.chain", T_CHAIN)
-        if isinstance(got, Check):
-            return [got]
+        found = _receipt(self.receipts, self.registry_keys, credential, context)
+        problem = _receipt_problem(found, "registry.chain", T_CHAIN, first=False)
+        if problem is not None:
+            return [problem]
+        cp = found.checkpoint
+        if found.not_proven is not None or cp is None:
+            return [skipped("registry.chain", *T_CHAIN, "영수증이 이 자격증명을 증명하지 못해 확인하지 않았습니다 (등록소 기록 항목 참고)", "not checked: the receipt does not prove this credential (see registry inclusion)")]
         try:
-            cp: Checkpoint = verify_receipt(got, credential.raw, dict(self.registry_keys), memory=None)
             self.anchor.verify_checkpoint_on_chain(cp.origin, cp.size, cp.root)
         except Error as e:
-            return [failed("registry.chain", *T_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED)]
+            detail = (e.diagnostics("ko"), e.diagnostics("en"))
+            if _unreachable(e):
+                return [unconfirmed("registry.chain", *T_CHAIN, "블록체인 노드에 연결하지 못해 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                                    "The blockchain node could not be reached. Try again later.", detail=detail)]  # fmt: skip
+            return [failed("registry.chain", *T_CHAIN, "등록소 기록이 블록체인에 기록된 값과 다릅니다", "the registry's checkpoint differs from the one anchored on chain",
+                           Verdict.TAMPERED, detail=detail)]  # fmt: skip
         return [passed("registry.chain", *T_CHAIN, "체크포인트가 블록체인에 기록된 값과 같습니다", "the checkpoint root matches the root anchored on chain", treeSize=cp.size)]
 
 

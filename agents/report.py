@@ -14,6 +14,9 @@ class Outcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"  # not applicable, or not configured (said so in the reason)
+    #: could not be checked for want of something outside the document (no receipt came with it, the
+    #: registry or a status list unreachable): amber, never green, never the red of a forgery
+    UNCONFIRMED = "unconfirmed"
 
 
 class Verdict(StrEnum):
@@ -27,11 +30,14 @@ class Verdict(StrEnum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not-yet-valid"
     INVALID = "invalid"
+    #: every check that could run passed, but one could not run (see Outcome.UNCONFIRMED)
+    UNCONFIRMED = "unconfirmed"
     VALID = "valid"
 
 
 PRECEDENCE = list(Verdict)
 _FAIL = Outcome.FAIL
+_UNCONFIRMED = Outcome.UNCONFIRMED
 
 VERDICT_TEXT = {
     Verdict.VALID: ("유효합니다", "Valid"),
@@ -43,6 +49,10 @@ VERDICT_TEXT = {
     Verdict.EXPIRED: ("유효기간이 지났습니다", "Expired"),
     Verdict.NOT_YET_VALID: ("아직 유효기간이 시작되지 않았습니다", "Not yet valid"),
     Verdict.INVALID: ("유효하지 않습니다", "Not valid"),
+    Verdict.UNCONFIRMED: (
+        "서명은 올바르나 등록 여부를 확인하지 못했습니다",
+        "The signature is correct, but its registration could not be confirmed",
+    ),
 }
 
 
@@ -58,20 +68,29 @@ class Check:
     reason_en: str = ""
     fails_as: Verdict = Verdict.INVALID
     details: dict[str, Any] = field(default_factory=dict)
+    #: the technical detail under the plain reason (DIDs, sizes, the spec's words), folded on the page
+    detail_ko: str = ""
+    detail_en: str = ""
 
     @property
     def failed(self) -> bool:
         return self.outcome is _FAIL
 
-    def to_json(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "outcome": self.outcome.value,
             "title": {"ko": self.title_ko, "en": self.title_en},
             "reason": {"ko": self.reason_ko, "en": self.reason_en},
         }
+        if self.detail_ko or self.detail_en:
+            out["detail"] = {"ko": self.detail_ko, "en": self.detail_en}
         if self.outcome is _FAIL:
             out["failsAs"] = self.fails_as.value
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out = self._head()
         if self.details:
             out["details"] = _json_copy(self.details)  # the report stays frozen whatever the caller does
         return out
@@ -80,15 +99,8 @@ class Check:
         """What `to_json()` gives, for serialising at once: a check without details (the ones shared by every
         report among them) is serialised once and kept; one with details is written as it is, uncopied."""
         if self.details:
-            out: dict[str, Any] = {
-                "id": self.id,
-                "outcome": self.outcome.value,
-                "title": {"ko": self.title_ko, "en": self.title_en},
-                "reason": {"ko": self.reason_ko, "en": self.reason_en},
-            }
-            if self.outcome is _FAIL:
-                out["failsAs"] = self.fails_as.value
-            out["details"] = self.details
+            out = self._head()
+            out["details"] = self.details  # written as it is, uncopied
             return out
         cached = self.__dict__.get("_fragment")
         if cached is None:
@@ -117,13 +129,23 @@ def passed(id_: str, title_ko: str, title_en: str, reason_ko: str = "", reason_e
 
 
 def failed(
-    id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, fails_as: Verdict = Verdict.INVALID, **details: Any
+    id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, fails_as: Verdict = Verdict.INVALID,
+    *, detail: tuple[str, str] = ("", ""), **details: Any,
 ) -> Check:
-    return Check(id_, Outcome.FAIL, title_ko, title_en, reason_ko, reason_en, fails_as, details)
+    """A failed check: `reason` in plain words, `detail` the technical words folded under it."""
+    return Check(id_, Outcome.FAIL, title_ko, title_en, reason_ko, reason_en, fails_as, details, detail[0], detail[1])
 
 
 def skipped(id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, **details: Any) -> Check:
     return Check(id_, Outcome.SKIP, title_ko, title_en, reason_ko, reason_en, details=details)
+
+
+def unconfirmed(
+    id_: str, title_ko: str, title_en: str, reason_ko: str, reason_en: str, *, detail: tuple[str, str] = ("", ""), **details: Any
+) -> Check:
+    """A check that could not run for want of something outside the document: the verdict turns amber
+    (`Verdict.UNCONFIRMED`) unless another check failed. `reason` says in plain words what to do."""
+    return Check(id_, Outcome.UNCONFIRMED, title_ko, title_en, reason_ko, reason_en, Verdict.UNCONFIRMED, details, detail[0], detail[1])
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,8 @@ class Report:
     @property
     def verdict(self) -> Verdict:
         found = [c.fails_as for c in self.checks if c.outcome is _FAIL] + [r.verdict for r in self.credentials]
+        if any(c.outcome is _UNCONFIRMED for c in self.checks):
+            found.append(Verdict.UNCONFIRMED)
         if not found:
             return Verdict.VALID
         return min(found, key=PRECEDENCE.index)
@@ -170,7 +194,7 @@ class Report:
             "checks": [c.to_json() for c in self.checks],
             # VC-API shape: the ids of what passed and what failed
             "errors": [c.id for c in self.checks if c.outcome is _FAIL],
-            "warnings": [],
+            "warnings": [c.id for c in self.checks if c.outcome is _UNCONFIRMED],
         }
         if self.credentials:
             out["credentials"] = [r.to_json() for r in self.credentials]
@@ -189,7 +213,7 @@ class Report:
             "subject": self.subject,
             "checks": [c.json_fragment() for c in self.checks],
             "errors": [c.id for c in self.checks if c.outcome is _FAIL],
-            "warnings": [],
+            "warnings": [c.id for c in self.checks if c.outcome is _UNCONFIRMED],
         }
         if self.credentials:
             out["credentials"] = [orjson.Fragment(r.to_json_bytes()) for r in self.credentials]

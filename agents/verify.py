@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from types import ModuleType
 from typing import Any, Protocol
@@ -134,6 +134,8 @@ class VerifyContext:
     at: datetime
     proofs: tuple[di.ProofOutcome, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: work one policy did for this credential that the next may reuse (the verified receipt: each once)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 class Policy(Protocol):
@@ -201,6 +203,13 @@ def _proof_title(o: di.ProofOutcome, credential_issuer: str | None) -> tuple[str
     return f"{who_ko} #{o.index + 1}", f"{who_en} #{o.index + 1}"
 
 
+_PLAIN_PROOF_FAILURE = {
+    Verdict.TAMPERED: ("서명 뒤에 내용이 바뀌었습니다. 위조되었거나 변조된 문서입니다", "The content changed after it was signed: the document is forged or altered."),
+    Verdict.MALFORMED: ("서명의 형식이 잘못되어 확인할 수 없습니다", "The signature is malformed and cannot be checked."),
+    Verdict.INVALID: ("서명한 사람의 키를 찾지 못해 서명을 확인할 수 없습니다", "The signer's key could not be found, so the signature cannot be checked."),
+}
+
+
 def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix: str = "proof") -> list[Check]:
     out = []
     for o in outcomes:
@@ -212,7 +221,11 @@ def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix
             kind = Verdict.TAMPERED if not o.signature_ok else Verdict.INVALID
             if o.extra.get("error"):  # not a signature mismatch: malformed, or the key was not found
                 kind = Verdict.MALFORMED if o.extra.get("malformed") else Verdict.INVALID
-            out.append(failed(f"{prefix}[{o.index}]", *title, o.reason_ko, o.reason, kind, **details))
+            plain = _PLAIN_PROOF_FAILURE[kind] if kind in _PLAIN_PROOF_FAILURE else (o.reason_ko, o.reason)
+            if o.signature_ok and not o.purpose_ok:
+                plain = ("이 서명에 쓰인 키는 이런 서명을 할 권한이 없습니다", "the key behind this signature is not allowed to make it")
+            technical = (f"{o.reason_ko} (키: {o.verification_method}, 용도: {o.proof_purpose})", f"{o.reason} (key {o.verification_method}, purpose {o.proof_purpose})")
+            out.append(failed(f"{prefix}[{o.index}]", *title, *plain, kind, detail=technical, **details))
     return out
 
 
@@ -245,11 +258,21 @@ def _bundled(contexts: tuple[str, ...]) -> bool:
     return True
 
 
+_KST = timezone(timedelta(hours=9))
+
+
+def _day(when: datetime) -> str:
+    """A date as an employer in Seoul reads it (2027-03-01), in Korea's time."""
+    return when.astimezone(_KST).date().isoformat()
+
+
 def _validity_check(c: Credential, at: datetime) -> Check:
     if c.valid_from and at < c.valid_from:
-        return failed("validity", *T_VALIDITY, f"{c.valid_from.isoformat()}부터 유효합니다", f"valid from {c.valid_from.isoformat()}", Verdict.NOT_YET_VALID)
+        return failed("validity", *T_VALIDITY, f"{_day(c.valid_from)}부터 유효한 증명서로, 아직 효력이 없습니다", f"Valid only from {_day(c.valid_from)}: not in force yet.", Verdict.NOT_YET_VALID,
+                      detail=(f"validFrom {c.valid_from.isoformat()}", f"validFrom {c.valid_from.isoformat()}"))  # fmt: skip
     if c.valid_until and at > c.valid_until:
-        return failed("validity", *T_VALIDITY, f"{c.valid_until.isoformat()}에 만료되었습니다", f"expired at {c.valid_until.isoformat()}", Verdict.EXPIRED)
+        return failed("validity", *T_VALIDITY, f"{_day(c.valid_until)}에 유효기간이 끝났습니다", f"Its validity ended on {_day(c.valid_until)}.", Verdict.EXPIRED,
+                      detail=(f"validUntil {c.valid_until.isoformat()}", f"validUntil {c.valid_until.isoformat()}"))  # fmt: skip
     return Check("validity", Outcome.PASS, *T_VALIDITY, "확인 시점에 유효기간 안에 있습니다", "within its validity period at the time of checking", details={"at": at.isoformat()})
 
 
@@ -288,7 +311,11 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
     if issuer_ok:
         checks.append(_ISSUER_OK)
     else:
-        checks.append(failed("issuer-signature", *T_ISSUER, f"발급자({c.issuer}) 본인의 키로 된 유효한 서명(assertionMethod)이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}", Verdict.INVALID))
+        checks.append(failed(
+            "issuer-signature", *T_ISSUER,
+            "발급기관 본인의 올바른 서명이 없습니다", "There is no valid signature by the issuer itself.", Verdict.INVALID,
+            detail=(f"발급기관 {c.issuer}의 assertionMethod 키로 된 유효한 증명이 없습니다", f"no valid assertionMethod proof by a key of the issuer {c.issuer}"),
+        ))  # fmt: skip
     if CONTRACT_TYPE in c.types:
         # a matter of signatures: a key lacking its purpose is the issuer check's failure, not tampering
         issuer_signed = [o for o in outcomes if o.signature_ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
@@ -448,8 +475,13 @@ def check_presentation(
     at: datetime | None = None,
     policy: Policy | None = None,
     options: Mapping[str, Any] | None = None,
+    holder_binding: bool = True,
 ) -> Report:
-    """Check the holder's proof, replay protection, holder binding, then every credential inside."""
+    """Check the holder's proof, replay protection, holder binding, then every credential inside.
+
+    `holder_binding` (the presenter is the subject of each credential, and there is at least one) is a
+    policy, not a rule of the data model: the city profile and OpenID4VP requests switch it on; the core
+    profile (the W3C test suites) verifies a presentation with no credential when its proof holds."""
     when = _now(at)
     document = _bounded(document)
     if not isinstance(document, dict) or VP_TYPE not in _as_list(document.get("type")):
@@ -457,6 +489,7 @@ def check_presentation(
     ctx = _as_list(document.get("@context"))
     if not ctx or ctx[0] not in (di.VC_V2, di.VC_V1):
         raise InvalidCredential("the first @context must be the W3C credentials context", message_ko="첫 번째 @context는 W3C 자격증명 컨텍스트여야 합니다")
+    datamodel.require_presentation(document, credentials=False)  # each credential gets its own report
     vcs = _as_list(document.get("verifiableCredential"))
     if not all(isinstance(v, dict) for v in vcs):
         raise InvalidCredential("verifiableCredential must hold credential objects", message_ko="verifiableCredential 형식이 잘못되었습니다")
@@ -478,7 +511,9 @@ def check_presentation(
             checks.append(failed("replay", *T_REPLAY, "challenge 또는 domain이 이 요청과 다릅니다 (재전송 또는 다른 검증자용)", "challenge or domain does not match this request (replayed, or meant for another verifier)"))
     # holder binding: the presentation is signed by the DID each credential is about
     signer_dids = {o.controller for o in auth if o.controller}
-    if not auth:
+    if not holder_binding:
+        pass  # the presentation's own proofs are checked above; who presents is not a data-model rule
+    elif not auth:
         checks.append(failed("holder-binding", *T_HOLDER, "소지자의 유효한 제출 서명이 없습니다", "no valid authentication proof by the holder"))
     else:
         bad = []
@@ -492,7 +527,7 @@ def check_presentation(
             checks.append(failed("holder-binding", *T_HOLDER, "다른 사람의 자격증명이 포함되어 있습니다", "a credential is about someone other than the presenter", credentials=[b for b in bad if isinstance(b, str)]))
         else:
             checks.append(passed("holder-binding", *T_HOLDER, "자격증명의 주체 본인이 제출했습니다", "presented by the subject of every credential"))
-    if not vcs:
+    if not vcs and holder_binding:
         checks.append(failed("credentials", "자격증명", "Credentials", "제출된 자격증명이 없습니다", "the presentation holds no credential"))
     reports = []
     for v in vcs:
@@ -503,8 +538,8 @@ def check_presentation(
     return Report("presentation", tuple(checks), {"id": document.get("id") if isinstance(document.get("id"), str) else None, "holder": holder}, tuple(reports), when.isoformat())
 
 
-def verify_presentation(document: Any, *, resolve: Any, challenge: str | None, domain: str | None, at: datetime | None = None, policy: Policy | None = None, options: Mapping[str, Any] | None = None) -> Report:
-    report = check_presentation(document, resolve=resolve, challenge=challenge, domain=domain, at=at, policy=policy, options=options)
+def verify_presentation(document: Any, *, resolve: Any, challenge: str | None, domain: str | None, at: datetime | None = None, policy: Policy | None = None, options: Mapping[str, Any] | None = None, holder_binding: bool = True) -> Report:
+    report = check_presentation(document, resolve=resolve, challenge=challenge, domain=domain, at=at, policy=policy, options=options, holder_binding=holder_binding)
     if not report.verified:
         raise VerificationError(f"presentation not verified: {report.verdict.value}", message_ko=report.summary("ko"), report=report)
     return report

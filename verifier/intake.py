@@ -19,6 +19,7 @@ from typing import Any, Literal
 from agents import certificate, loader
 from agents.errors import FetchError, InvalidInput, ResourceLimit
 from agents.fetcher import Fetcher, HostRule
+from agents.korean import josa
 
 __all__ = [
     "DEV_TRUSTED_HOSTS",
@@ -41,7 +42,7 @@ __all__ = [
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_PDF_BYTES = certificate.MAX_PDF_BYTES  # 5 MB
-MAX_PASTE_BYTES = 1024 * 1024
+MAX_PASTE_BYTES = loader.DEFAULT_LIMITS.max_bytes  # the real limit: what the one parser takes (256 KB)
 MAX_FETCH_BYTES = 1024 * 1024
 #: a 12-megapixel phone photo fits; a decompression bomb (a tiny file of huge dimensions) does not
 MAX_IMAGE_PIXELS = 40_000_000
@@ -342,8 +343,18 @@ def from_upload(data: bytes, follower: LinkFollower) -> Intake:
 
 
 def _too_large(what: str, limit: int) -> ResourceLimit:
-    mb = limit / (1024 * 1024)
-    shown = f"{mb:g} MB"
-    names = {"image": ("image", "이미지"), "pdf": ("PDF", "PDF 파일"), "text": ("text", "붙여 넣은 내용")}
+    shown = shown_size(limit)
+    names = {"image": ("image", "이미지"), "pdf": ("PDF", "PDF 파일"), "text": ("pasted text", "붙여 넣은 내용")}
     en, ko = names[what]
-    return ResourceLimit(f"the {en} is larger than {shown}", message_ko=f"{ko}이(가) {mb:g}MB보다 큽니다")
+    return ResourceLimit(
+        f"The {en} is larger than {shown}, the limit. Make it {shown} or smaller and try again.",
+        message_ko=f"{josa(ko, '이')} {shown}보다 큽니다. {shown} 이하로 줄여서 다시 시도하세요.",
+        limit=limit,
+    )
+
+
+def shown_size(limit: int) -> str:
+    """A byte limit as a person reads it: 256 KB, 10 MB."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / 1024:g} KB"

@@ -60,7 +60,10 @@ VERDICT_STYLE = {
     Verdict.TAMPERED: ("danger", "✕"),
     Verdict.MALFORMED: ("danger", "✕"),
     Verdict.INVALID: ("danger", "✕"),
+    Verdict.UNCONFIRMED: ("warning", "?"),  # amber: the signature holds, the registry could not be asked
 }
+#: the order checks are listed in: what went wrong first, so the reason is at the top, not at check 10
+_OUTCOME_ORDER = {"fail": 0, "unconfirmed": 1, "pass": 2, "skip": 3}
 
 
 @bp.record_once
@@ -164,7 +167,8 @@ def _shown_check(check: dict[str, Any], lang: str, source: str) -> dict[str, Any
         reason = translate(f"v.check.{key}.pass", lang, default=reason)
     elif outcome == "skip" and key == "replay" and source != "request":
         reason = translate("v.check.replay.skip", lang)
-    return {"outcome": outcome, "title": title, "reason": reason, "id": check.get("id")}
+    detail = (check.get("detail") or {}).get(lang, "") if isinstance(check.get("detail"), dict) else ""
+    return {"outcome": outcome, "title": title, "reason": reason, "detail": detail, "id": check.get("id")}
 
 
 def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, source: str, status: int | None = None) -> tuple[str, int]:
@@ -174,7 +178,8 @@ def _verdict_page(report: dict[str, Any], documents: list[dict[str, Any]], *, so
     presentation = report.get("kind") != "credential"
 
     def checks(items: Any) -> list[dict[str, Any]]:
-        return [_shown_check(c, lang, source) for c in items or [] if isinstance(c, dict)]
+        shown = [_shown_check(c, lang, source) for c in items or [] if isinstance(c, dict)]
+        return sorted(shown, key=lambda c: _OUTCOME_ORDER.get(str(c["outcome"]), 4))
 
     groups = [{"title": translate("v.verdict.presentation", lang) if presentation else None, "checks": checks(report.get("checks"))}]
     for i, sub in enumerate(report.get("credentials", []) or [], 1):
@@ -206,7 +211,7 @@ def _verify(got: intake.Intake) -> dict[str, Any]:
     options: dict[str, Any] = {"receipts": got.receipts} if got.receipts else {}
     svc = _service()
     if got.kind == "presentation":
-        report = svc.verify_presentation(got.document, options)
+        report = svc.verify_presentation(got.document, options, holder_binding=True)  # an employer checks who presents
     else:
         report = svc.verify_credential(got.document, options)
     result: dict[str, Any] = report.to_json()
@@ -269,7 +274,8 @@ def upload() -> tuple[str, int]:
 @bp.post("/paste")
 def paste() -> tuple[str, int]:
     text = request.form.get("document", "")
-    return _answer(lambda: intake.from_paste(text, _follower()), "paste", pasted=text[: intake.MAX_PASTE_BYTES])
+    # the text comes back whole (the request body cap bounds it), so the employer can correct it
+    return _answer(lambda: intake.from_paste(text, _follower()), "paste", pasted=text)
 
 
 # --- the demo certificate (make run) ----------------------------------------------------------------
@@ -304,12 +310,16 @@ def sample_check() -> tuple[str, int]:
 
 
 def _too_large() -> InvalidInput:
-    mb = intake.MAX_IMAGE_BYTES // (1024 * 1024)
-    return InvalidInput(f"the file is larger than {mb} MB", message_ko=f"파일이 {mb}MB보다 큽니다")
+    shown = intake.shown_size(intake.MAX_IMAGE_BYTES)
+    return InvalidInput(f"The file is larger than {shown}, the limit.", message_ko=f"파일이 {shown}보다 큽니다. {shown} 이하의 파일을 올리세요.")
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
 def _entity_too_large(e: RequestEntityTooLarge) -> Any:
+    if request.endpoint == "pages.paste":  # larger than any request body: the text cannot come back
+        shown = intake.shown_size(intake.MAX_PASTE_BYTES)
+        error = InvalidInput(f"The pasted text is larger than {shown}, the limit.", message_ko=f"붙여 넣은 내용이 {shown}보다 큽니다. {shown} 이하로 줄여서 다시 시도하세요.")
+        return _home(error, status=413, active="paste")
     if request.blueprint == "pages":
         return _home(_too_large(), status=413, active="upload")
     return e

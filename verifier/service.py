@@ -303,7 +303,7 @@ class VerifierService:
         report = check_credential(document, resolve=resolve, at=self._clock(), policy=policy, options=opts)
         return _with(report, self._profile_check())
 
-    def verify_presentation(self, document: Any, options: Mapping[str, Any] | None = None) -> Report:
+    def verify_presentation(self, document: Any, options: Mapping[str, Any] | None = None, *, holder_binding: bool | None = None) -> Report:
         """Every check on a presentation and each credential in it; receipts come in `workcredReceipts`."""
         opts = parse_options(options)
         if isinstance(document, bytes | str):
@@ -330,6 +330,8 @@ class VerifierService:
         report = check_presentation(
             document if checked is None else checked, resolve=resolve, challenge=opts.get("challenge"), domain=opts.get("domain"),
             at=self._clock(), policy=policy, options=opts,
+            # holder binding is the city profile's policy (and every OpenID4VP request's), not a data-model rule
+            holder_binding=self.settings.profile == "city" if holder_binding is None else holder_binding,
         )  # fmt: skip
         return _with(report, self._profile_check())
 
@@ -431,7 +433,7 @@ class VerifierService:
         reports = []
         for query_id, vp in presentations:
             try:
-                rep = self.verify_presentation(vp, {"challenge": row.nonce, "domain": self.client_id})
+                rep = self.verify_presentation(vp, {"challenge": row.nonce, "domain": self.client_id}, holder_binding=True)
                 rep = _with(rep, _request_checks(queries[query_id], vp, meta.get("since")))
             except Error as e:
                 rep = Report("presentation", (failed("well-formed", "형식", "Well-formed presentation", e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), checked_at=now.isoformat())

@@ -3,6 +3,8 @@ checked by the verifier app through its VC-API routes."""
 
 from __future__ import annotations
 
+import urllib.parse
+
 import copy
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,9 +197,31 @@ def test_expired_credential(city: City, dept: Department, make_verifier: Callabl
     assert status == 400 and report["verdict"] == "expired"
 
 
-def test_missing_receipt_fails(city: City, dept: Department, verifier: Flask) -> None:
+def test_missing_receipt_is_amber_not_valid_and_not_forged(city: City, dept: Department, verifier: Flask) -> None:
+    """An honest career record pasted without its registry receipt: "could not confirm" (amber), never
+    "valid" and never the red "not valid" of a forgery; the reason says what to do."""
     issued = city.issue_career(dept, Ed25519KeyPair.generate())
     resp = verifier.test_client().post("/credentials/verify", json={"verifiableCredential": issued.vc})
     assert resp.status_code == 400 and resp.json is not None
-    assert _check(resp.json, "registry.inclusion")["outcome"] == "fail"
-    assert "no registry receipt" in _check(resp.json, "registry.inclusion")["reason"]["en"]
+    assert resp.json["verdict"] == "unconfirmed" and resp.json["verified"] is False
+    assert resp.json["summary"]["ko"] == "서명은 올바르나 등록 여부를 확인하지 못했습니다"
+    inclusion = _check(resp.json, "registry.inclusion")
+    assert inclusion["outcome"] == "unconfirmed" and resp.json["warnings"] == ["registry.inclusion"]
+    assert "No registry receipt" in inclusion["reason"]["en"] and "PDF" in inclusion["reason"]["ko"]
+    assert _check(resp.json, "key-history")["outcome"] == "skip"  # the reason is given once
+
+
+def test_unreachable_registry_is_amber(city: City, dept: Department, make_verifier: Callable[..., Flask], tmp_path: Path) -> None:
+    """The registry unreachable (trust list, key history): could not confirm, not forged, with the receipt given."""
+    issued = city.issue_career(dept, Ed25519KeyPair.generate())
+    city_host = urllib.parse.urlsplit(city.base_url).netloc  # the issuer's DID document stays reachable
+    config = city.verifier_config(f"sqlite:///{tmp_path / 'down.sqlite3'}", registry_url="http://127.0.0.1:9", trusted_hosts=city_host)
+    app = create_app(config)
+    try:
+        status, report = _verify(app.test_client(), issued)
+    finally:
+        app.extensions["verifier"].close()
+    assert status == 400 and report["verdict"] == "unconfirmed", [(c["id"], c["reason"]["en"], c.get("detail")) for c in report["checks"] if c["outcome"] == "fail"]
+    trusted = _check(report, "issuer.trusted")
+    assert trusted["outcome"] == "unconfirmed" and "Try again later" in trusted["reason"]["en"]
+    assert "127.0.0.1:9" in trusted["detail"]["en"]  # the technical part, folded under the plain reason

@@ -96,7 +96,8 @@ def test_status_list_by_someone_else_or_unreachable() -> None:
         raise FetchError("refused", message_ko="거부")
 
     [unknown] = StatusNotRevoked(unreachable, Resolver()).checks(Credential.parse(_credential(42)), _ctx())
-    assert unknown.failed and unknown.fails_as is Verdict.INVALID  # status unknown is never "good"
+    # status unknown is never "good": an unreachable list is amber (could not confirm), not red and not green
+    assert unknown.outcome is Outcome.UNCONFIRMED and unknown.fails_as is Verdict.UNCONFIRMED
 
 
 @pytest.fixture
@@ -135,7 +136,8 @@ def test_anchored_in_registry_and_split_view(log: Log) -> None:
     [wrong] = AnchoredInRegistry(keys, None).checks(c, _ctx(receipts={c.id: other.to_json()}))
     assert wrong.failed and wrong.fails_as is Verdict.TAMPERED
     [missing] = AnchoredInRegistry(keys, None).checks(c, _ctx())
-    assert missing.failed and "no registry receipt" in missing.reason_en
+    # an honest credential pasted without its receipt is amber ("could not confirm"), never the red of a forgery
+    assert missing.outcome is Outcome.UNCONFIRMED and "No registry receipt" in missing.reason_en
     [garbled] = AnchoredInRegistry(keys, None).checks(c, _ctx(receipts={c.id: {"index": "x"}}))
     assert garbled.failed and garbled.fails_as is Verdict.MALFORMED
 
@@ -183,3 +185,52 @@ def test_on_chain(log: Log) -> None:
     assert ok.outcome is Outcome.PASS
     [bad] = OnChain(_Chain({cp.size: b"\x00" * 32}), keys).checks(c, ctx)
     assert bad.failed and bad.fails_as is Verdict.TAMPERED
+
+
+def test_each_check_once_one_receipt_verification_per_credential(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A receipt is read and verified once per credential and shared by every registry policy."""
+    from agents import policies
+    from agents.checkpoint import parse_and_verify
+    from agents.verify import AllOf
+
+    vc = _credential()
+    receipt = _logged(log, vc)
+    keys = {log.origin: REGISTRY.public}
+    cp = parse_and_verify(receipt.checkpoint, keys)
+    calls: list[int] = []
+    real = policies.verify_receipt
+    monkeypatch.setattr(policies, "verify_receipt", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    c = Credential.parse(vc)
+    policy = AllOf([AnchoredInRegistry(keys, None), OnChain(_Chain({cp.size: cp.root}), keys)])
+    checks = policy.checks(c, _ctx(receipts={c.id: receipt.to_json()}))
+    assert [ch.outcome for ch in checks] == [Outcome.PASS, Outcome.SKIP, Outcome.PASS]
+    assert len(calls) == 1
+    policy.checks(c, _ctx(receipts={c.id: receipt.to_json()}))  # the next verification verifies its own receipt
+    assert len(calls) == 2
+
+
+def test_trust_and_status_lists_are_verified_once_per_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verified trust lists and status lists are cached by their digest until they change."""
+    from agents import policies
+
+    trust_calls: list[int] = []
+    real_trust = policies.verify_trust_list
+    monkeypatch.setattr(policies, "verify_trust_list", lambda *a, **kw: trust_calls.append(1) or real_trust(*a, **kw))
+    entry = {"department": "dept", "did": ISSUER.public.did_key, "name": {"ko": "부서", "en": "Dept"}}
+    current = {"list": _trust_list([entry])}
+    trusted = TrustedIssuers(lambda: current["list"], REGISTRY.public)
+    c = Credential.parse(_credential())
+    for _ in range(3):
+        assert trusted.checks(c, _ctx())[0].outcome is Outcome.PASS
+    assert len(trust_calls) == 1
+    current["list"] = _trust_list([])  # a new version: verified again, and it says what it says
+    assert trusted.checks(c, _ctx())[0].failed and len(trust_calls) == 2
+
+    proof_calls: list[int] = []
+    real_proofs = di.verify_proofs
+    monkeypatch.setattr(policies.dataintegrity, "verify_proofs", lambda *a, **kw: proof_calls.append(1) or real_proofs(*a, **kw))
+    listed = _status_list(statuslist.Bitstring(), ISSUER)
+    status = StatusNotRevoked(lambda url: copy.deepcopy(listed), Resolver())
+    for _ in range(3):
+        assert status.checks(Credential.parse(_credential(42)), _ctx())[0].outcome is Outcome.PASS
+    assert len(proof_calls) == 1

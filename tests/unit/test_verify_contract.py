@@ -119,7 +119,7 @@ def test_dropping_the_workers_proof_fails(worker: Ed25519KeyPair, city: Ed25519K
     assert not report.verified
     assert report.check("proof-chain").failed  # type: ignore[union-attr]
     assert report.check("worker-signature").failed  # type: ignore[union-attr]
-    assert "previousProof" in report.check("proof[0]").reason_en  # type: ignore[union-attr]
+    assert "previousProof" in report.check("proof[0]").detail_en  # type: ignore[union-attr]  # the technical words, folded under the plain reason
 
 
 def test_dropping_the_workers_proof_and_the_reference_breaks_the_city_signature(worker: Ed25519KeyPair, city: Ed25519KeyPair, resolver: Resolver) -> None:
@@ -153,7 +153,7 @@ def test_issuer_key_only_for_authentication_fails_purpose(worker: Ed25519KeyPair
     report = verify.check_credential(countersigned_contract(worker, city), resolve=resolver, at=AT)
     city_check = report.check("proof[1]")
     assert city_check is not None and city_check.failed
-    assert "not authorised for assertionMethod" in city_check.reason_en
+    assert "not authorised for assertionMethod" in city_check.detail_en  # folded under the plain reason
     assert report.check("issuer-signature").failed  # type: ignore[union-attr]
     assert report.verdict.value == "invalid"
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import orjson
 import pytest
 
 from agents.errors import VerificationError
-from agents.report import PRECEDENCE, Check, Report, Verdict, failed, passed, skipped
+from agents.report import PRECEDENCE, Check, Outcome, Report, Verdict, failed, passed, skipped, unconfirmed
 
-ORDER = [Verdict.TAMPERED, Verdict.MALFORMED, Verdict.UNTRUSTED_ISSUER, Verdict.REVOKED, Verdict.SUSPENDED, Verdict.EXPIRED, Verdict.NOT_YET_VALID, Verdict.INVALID]
+ORDER = [Verdict.TAMPERED, Verdict.MALFORMED, Verdict.UNTRUSTED_ISSUER, Verdict.REVOKED, Verdict.SUSPENDED, Verdict.EXPIRED, Verdict.NOT_YET_VALID, Verdict.INVALID, Verdict.UNCONFIRMED]
 
 
 def _fail(verdict: Verdict, id_: str | None = None) -> Check:
@@ -100,3 +101,17 @@ def test_report_bytes_equal_the_report_json() -> None:
                    Report("presentation", checks[:1], {"holder": "did:key:z"}, (inner, inner), "t3")):
         assert json.loads(report.to_json_bytes()) == report.to_json()
         assert json.loads(report.to_json_bytes()) == report.to_json()  # again, with the shared check cached
+
+
+def test_could_not_confirm_is_amber_never_green_never_red() -> None:
+    amber = unconfirmed("registry.inclusion", "등록소 기록", "Registry inclusion", "영수증이 없습니다", "No receipt", detail=("세부", "detail"))
+    report = Report("credential", (passed("proof[0]", "서명", "Signature"), amber))
+    assert amber.outcome is Outcome.UNCONFIRMED and not amber.failed
+    assert report.verdict is Verdict.UNCONFIRMED and not report.verified
+    body = report.to_json()
+    assert body["summary"]["ko"] == "서명은 올바르나 등록 여부를 확인하지 못했습니다"
+    assert body["errors"] == [] and body["warnings"] == ["registry.inclusion"]
+    assert body["checks"][1]["detail"] == {"ko": "세부", "en": "detail"}
+    assert orjson.loads(report.to_json_bytes()) == body
+    forged = Report("credential", (_fail(Verdict.TAMPERED), amber))
+    assert forged.verdict is Verdict.TAMPERED  # a real failure is red whatever could not be confirmed
