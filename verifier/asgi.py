@@ -7,7 +7,8 @@ answered here, without Flask's request machinery: that machinery cost more than 
 itself (BENCHMARKS.md). They run the very code the Flask routes run (`verifier.api.answer`), so both
 answer alike, byte for byte. Everything else (the employer's pages, OpenID4VP, the OpenAPI document,
 and any request that is not a plain machine call: a query string, a cookie, a body over the cap,
-unusable input that needs a problem-details answer) goes to the Flask app through a2wsgi, in a thread pool.
+a browser) goes to the Flask app through a2wsgi, in a thread pool. Unusable input is answered here with
+the problem-details body Flask's handler writes (`web.problems.problem_json`), never run twice.
 
 A verification is CPU work of a few milliseconds at most (the loader's limits bound it), so the core
 profile runs it on the worker's event loop, one at a time per worker like a sync worker. The city
@@ -24,13 +25,16 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
+from agents.errors import Error
 from web import metrics
 from web.config import RoleConfig
 from web.factory import MAX_BODY_BYTES, security_headers
 from web.i18n import DEFAULT_LANG
+from web.problems import problem_json
 
 from .api import ROUTES, answer
 from .app import create_app
@@ -57,7 +61,9 @@ class VerifierASGI:
         config: RoleConfig = flask_app.config["WORKCRED"]
         self._headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(config)]
         # what Flask's after-request hooks add to the same answer (web.i18n: no cookie and no ?lang=, so Korean)
-        self._headers += [(b"cache-control", b"no-store"), (b"content-type", b"application/json"), (b"vary", b"Cookie"), (b"content-language", DEFAULT_LANG.encode())]
+        common = [(b"cache-control", b"no-store"), (b"vary", b"Cookie"), (b"content-language", DEFAULT_LANG.encode())]
+        self._problem_headers = [*self._headers, *common, (b"content-type", b"application/problem+json")]
+        self._headers += [*common, (b"content-type", b"application/json")]
         self._routes = dict(ROUTES)
         #: read on the event loop by `_verify` itself: web.server.Guard passes them through unbuffered
         self.direct_paths = frozenset(ROUTES)
@@ -77,7 +83,8 @@ class VerifierASGI:
         started = time.perf_counter()
         for name, value in scope["headers"]:
             # a body over the cap: Flask answers 413; a cookie (a browser: language, session): Flask's hooks apply
-            if (name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES)) or name == b"cookie":
+            # a browser (Accept: text/html) gets Flask's HTML error page should its input be unusable
+            if (name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY_BYTES)) or name == b"cookie" or (name == b"accept" and b"text/html" in value):
                 await self._wsgi(scope, receive, send)  # type: ignore[arg-type]
                 return
         chunks: list[bytes] = []
@@ -100,10 +107,17 @@ class VerifierASGI:
             else:
                 loop = asyncio.get_running_loop()
                 status, body = await loop.run_in_executor(self._pool, answer, self.service, kind, raw)
-        except Exception:
-            # unusable input (or a bug): Flask answers it again, with problem details in the user's
-            # language and its error logging; the same code refuses it the same way
-            await self._wsgi(scope, _replay(raw, False, receive), send)  # type: ignore[arg-type]
+        except Error as e:
+            # unusable input: answered here, once, with the body Flask's handler writes (the request
+            # carries no cookie and no ?lang=, so Korean); a bug is not caught: it must not look like a 4xx
+            status, body = e.http_status, orjson.dumps(problem_json(e, DEFAULT_LANG))
+            headers = [*self._problem_headers, (b"content-length", str(len(body)).encode("ascii"))]
+            retry_after = e.details.get("retry_after")
+            if isinstance(retry_after, int):
+                headers.append((b"retry-after", str(retry_after).encode("ascii")))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            metrics.observe_request("verifier", scope["path"], "POST", status, time.perf_counter() - started)
             return
         headers = [*self._headers, (b"content-length", str(len(body)).encode("ascii"))]
         await send({"type": "http.response.start", "status": status, "headers": headers})

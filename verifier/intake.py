@@ -123,7 +123,7 @@ def _open_image(data: bytes, media: Media) -> Any:
         with warnings.catch_warnings():
             # Pillow's own bomb guard (MAX_IMAGE_PIXELS) warns, then raises: both mean "refuse"
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[media]])
+            img: Image.Image = Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[media]])
         width, height = img.size
         # check the declared size before any pixel is decoded: a bomb is refused unopened
         if width * height > MAX_IMAGE_PIXELS:
@@ -146,7 +146,7 @@ def _qr_texts(img: Any) -> list[str]:
     img = img.convert("L")
     if max(img.size) > DECODE_SIDE:
         img.thumbnail((DECODE_SIDE, DECODE_SIDE))
-    found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     return [b.text for b in found if b.valid and b.text]
 
 

@@ -324,7 +324,8 @@ class VerifierService:
             opts["receipts"] = {**carried, **opts.get("receipts", {})}
         _known_contexts(document)
         if isinstance(document, dict):
-            for vc in document.get("verifiableCredential") if isinstance(document.get("verifiableCredential"), list) else [document.get("verifiableCredential")]:
+            inner = document.get("verifiableCredential")
+            for vc in inner if isinstance(inner, list) else [inner]:
                 _known_contexts(vc)
         policy, resolve = self._compose()
         report = check_presentation(

@@ -64,14 +64,29 @@ def _html_page(status: int, detail: str) -> Response | None:
     return Response(text, status=status, mimetype="text/html")
 
 
-def error_problem(err: Error) -> Response:
-    lang = preferred_lang()
+def error_extra(err: Error) -> dict[str, Any]:
+    """What a problem body carries beyond type/title/status/detail for `err` (shared with verifier.asgi)."""
     extra: dict[str, Any] = {}
     if isinstance(err, VerificationError) and err.report is not None and hasattr(err.report, "to_json"):
         extra["report"] = err.report.to_json()
     if isinstance(err.details.get("violations"), list):  # agents.datamodel.NonConforming: every broken rule
         extra["violations"] = err.details["violations"]
-    resp = problem(err.http_status, err.code, err.diagnostics(lang), PROBLEM_BASE + err.code, **extra)
+    return extra
+
+
+def problem_json(err: Error, lang: str) -> dict[str, Any]:
+    """The problem-details body of `err` in `lang`, as `error_problem` answers it to a machine."""
+    detail = _printable(err.diagnostics(lang))
+    body: dict[str, Any] = {"type": PROBLEM_BASE + err.code, "title": _printable(err.code), "status": err.http_status}
+    if detail:
+        body["detail"] = detail
+    body.update(error_extra(err))
+    return body
+
+
+def error_problem(err: Error) -> Response:
+    lang = preferred_lang()
+    resp = problem(err.http_status, err.code, err.diagnostics(lang), PROBLEM_BASE + err.code, **error_extra(err))
     retry_after = err.details.get("retry_after")
     if isinstance(retry_after, int):
         resp.headers["Retry-After"] = str(retry_after)

@@ -3,9 +3,8 @@ checked by the verifier app through its VC-API routes."""
 
 from __future__ import annotations
 
-import urllib.parse
-
 import copy
+import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
