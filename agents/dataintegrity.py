@@ -60,6 +60,15 @@ def resolved_key_from(vm: Any) -> ResolvedKey:
     return ResolvedKey(vm.id, vm.controller, vm.public_key, frozenset(purposes))
 
 
+def key_resolver(resolve: Any) -> KeyResolver:
+    """The one adapter: a `KeyResolver` as it is, or an `agents.did.Resolver` (its `resolve_method`,
+    which remembers did:key methods itself)."""
+    method = getattr(resolve, "resolve_method", None)
+    if method is None:
+        return resolve  # type: ignore[no-any-return]
+    return lambda vm: resolved_key_from(method(vm))
+
+
 def _copy_json(value: Any) -> Any:
     """Copy a JSON value (dicts, lists, scalars): 4x faster than copy.deepcopy, which needs a memo."""
     if isinstance(value, dict):

@@ -497,6 +497,7 @@ class Resolver:
         self.cache_ttl = cache_ttl
         self.cache_entries = cache_entries
         self._cache: TtlCache[str, DidDocument] = TtlCache(cache_entries, clock)
+        self._did_key_methods: dict[str, VerificationMethod] = {}  # did:key methods resolved (they never change)
         # pinned documents are parsed now, so a bad pin fails at start-up, not at the first check
         self._static = {
             did: DidDocument.from_json(doc, expected_id=did) for did, doc in (static or {}).items()
@@ -532,6 +533,11 @@ class Resolver:
         Ed25519 key, its controller is not the document's DID, or (when ``relationship`` is given,
         e.g. ``assertionMethod``) the method is not authorised for that relationship.
         """
+        if relationship is None and vm_id.startswith("did:key:"):
+            # a did:key method is the key itself: nothing to fetch, nothing that can change
+            known = self._did_key_methods.get(vm_id)
+            if known is not None:
+                return known
         did, _ = _split_vm_id(vm_id)
         doc = self.resolve(did)
         vm = doc.method(vm_id)
@@ -545,10 +551,15 @@ class Resolver:
                 f"{_show(vm_id, 160)} is not authorised for {relationship}",
                 f"{_show(vm_id, 160)} 는 {relationship} 용도로 등록되어 있지 않습니다",
             )
+        if did.startswith("did:key:") and did not in self._static:
+            if len(self._did_key_methods) >= 4096:
+                self._did_key_methods.clear()
+            self._did_key_methods[vm_id] = vm
         return vm
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._did_key_methods.clear()
 
     def _resolve_web(self, did: str) -> DidDocument:
         if self.fetcher is None:

@@ -132,7 +132,9 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def parse_json(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse untrusted JSON within `limits`; the result is then checked by `check_bounds`."""
+    """Parse untrusted JSON within `limits` (one bounds walk at most; none when the bytes show the bounds).
+
+    Credentials and presentations come in through `agents.document.parse`, which calls this."""
     size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > limits.max_bytes:
         raise ResourceLimit(
@@ -201,41 +203,6 @@ def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             member=name,
         )
     return out
-
-
-class Checked:
-    """A JSON value that passed `check_bounds`: made only by `parse_checked`, so the verifier need not walk it twice.
-
-    `check_credential` and `check_presentation` take one and skip their own bounds check; anything else
-    they are given is checked again. Treat `value` as read-only.
-    """
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any, token: object) -> None:
-        if token is not _CHECKED:
-            raise TypeError("Checked values come from loader.parse_checked")
-        self.value = value
-
-    def member(self, name: str) -> Checked | None:
-        """A member of a checked object, itself checked (it is part of the same walk); None if absent."""
-        if not isinstance(self.value, dict) or name not in self.value:
-            return None
-        return Checked(self.value[name], _CHECKED)
-
-    def without(self, name: str) -> Checked:
-        """A checked object less one member (a shallow copy: less of a checked document is still within bounds)."""
-        if not isinstance(self.value, dict):
-            raise TypeError("without() needs a JSON object")
-        return Checked({k: v for k, v in self.value.items() if k != name}, _CHECKED)
-
-
-_CHECKED = object()
-
-
-def parse_checked(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Checked:
-    """`parse_json`, with the result marked as bounds-checked."""
-    return Checked(parse_json(raw, limits), _CHECKED)
 
 
 _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x78 for i in range(256))

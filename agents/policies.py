@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from . import dataintegrity, didhistory, merkle, statuslist
 from .checkpoint import Checkpoint, Verifiers
 from .did import VerificationMethod
+from .document import Credential, parse_datetime
 from .errors import Error, FetchError, RegistryError, Unavailable
 from .keys import Ed25519PublicMultikey
 from .receipts import (
@@ -31,7 +32,7 @@ from .receipts import (
 )
 from .registry_client import verify_trust_list
 from .report import Check, Verdict, failed, passed, skipped, unconfirmed
-from .verify import Credential, VerifyContext, parse_datetime
+from .verify import VerifyContext
 
 __all__ = [
     "AnchoredInRegistry",
@@ -55,7 +56,7 @@ T_TRUST = ("인증된 서울시 발급기관", "Accredited city issuer")
 T_STATUS = ("상태 (폐기·정지)", "Status (revocation, suspension)")
 T_LOG = ("등록소 기록 (포함 증명)", "Registry inclusion")
 T_KEY = ("서명 시점의 키 유효성", "Key valid at signing time")
-T_CHAIN = ("블록체인 앵커", "On-chain anchor")
+T_ANCHOR = ("블록체인 앵커", "On-chain anchor")
 T_CONS = ("등록소 일관성 (분기 탐지)", "Registry consistency (split view)")
 
 
@@ -305,12 +306,7 @@ class StatusNotRevoked:
         return passed(id_, *title, *ok_text, status_list=url, purpose=purpose)
 
 
-def _key_resolver(resolve: Any) -> dataintegrity.KeyResolver:
-    """Accept a KeyResolver or an object with `resolve_method` (agents.did.Resolver)."""
-    method = getattr(resolve, "resolve_method", None)
-    if method is not None:
-        return lambda vm: dataintegrity.resolved_key_from(method(vm))
-    return resolve  # type: ignore[no-any-return]
+_key_resolver = dataintegrity.key_resolver
 
 
 # --- registry inclusion and split view ---------------------------------------------------------------
@@ -552,24 +548,24 @@ class OnChain:
 
     def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
         if self.anchor is None:
-            return [skipped("registry.chain", *T_CHAIN, "블록체인 앵커링이 설정되지 않았습니다", "EVM anchoring is not configured")]
+            return [skipped("registry.chain", *T_ANCHOR, "블록체인 앵커링이 설정되지 않았습니다", "EVM anchoring is not configured")]
         found = _receipt(self.receipts, self.registry_keys, credential, context)
-        problem = _receipt_problem(found, "registry.chain", T_CHAIN, first=False)
+        problem = _receipt_problem(found, "registry.chain", T_ANCHOR, first=False)
         if problem is not None:
             return [problem]
         cp = found.checkpoint
         if found.not_proven is not None or cp is None:
-            return [skipped("registry.chain", *T_CHAIN, "영수증이 이 자격증명을 증명하지 못해 확인하지 않았습니다 (등록소 기록 항목 참고)", "not checked: the receipt does not prove this credential (see registry inclusion)")]
+            return [skipped("registry.chain", *T_ANCHOR, "영수증이 이 자격증명을 증명하지 못해 확인하지 않았습니다 (등록소 기록 항목 참고)", "not checked: the receipt does not prove this credential (see registry inclusion)")]
         try:
             self.anchor.verify_checkpoint_on_chain(cp.origin, cp.size, cp.root)
         except Error as e:
             detail = (e.diagnostics("ko"), e.diagnostics("en"))
             if _unreachable(e):
-                return [unconfirmed("registry.chain", *T_CHAIN, "블록체인 노드에 연결하지 못해 확인하지 못했습니다. 잠시 후 다시 확인하세요",
+                return [unconfirmed("registry.chain", *T_ANCHOR, "블록체인 노드에 연결하지 못해 확인하지 못했습니다. 잠시 후 다시 확인하세요",
                                     "The blockchain node could not be reached. Try again later.", detail=detail)]  # fmt: skip
-            return [failed("registry.chain", *T_CHAIN, "등록소 기록이 블록체인에 기록된 값과 다릅니다", "the registry's checkpoint differs from the one anchored on chain",
+            return [failed("registry.chain", *T_ANCHOR, "등록소 기록이 블록체인에 기록된 값과 다릅니다", "the registry's checkpoint differs from the one anchored on chain",
                            Verdict.TAMPERED, detail=detail)]  # fmt: skip
-        return [passed("registry.chain", *T_CHAIN, "체크포인트가 블록체인에 기록된 값과 같습니다", "the checkpoint root matches the root anchored on chain", treeSize=cp.size)]
+        return [passed("registry.chain", *T_ANCHOR, "체크포인트가 블록체인에 기록된 값과 같습니다", "the checkpoint root matches the root anchored on chain", treeSize=cp.size)]
 
 
 def consistency_fetcher(fetch_json: FetchJson, origins: Mapping[str, str]) -> ConsistencyFetcher:

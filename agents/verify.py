@@ -3,8 +3,8 @@
 The core checks (well-formedness, contexts, each proof, the proof chain, the issuer's own proof, the
 worker's acceptance on a contract, the validity period, the schema) always run. What needs the
 outside world (the trust list, status lists, the registry, the EVM chain) comes in as policies:
-objects with `checks(credential, context) -> list[Check]`, combined with `AllOf`. A bypass is named
-`UnsafeNoOp` so it stands out in review.
+objects with `checks(credential, context) -> list[Check]`, combined with `AllOf` (the trust list is
+`agents.policies.TrustedIssuers`; no policy at all is `policy=None`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,19 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
 from types import ModuleType
 from typing import Any, Protocol
 
-from . import contract, datamodel, loader
+from . import contract
 from . import dataintegrity as di
-from .errors import Error, InvalidCredential, VerificationError
+
+# Credential, Presentation and parse_datetime stay importable from here (the apps and tests use this path)
+from .document import Credential as Credential
+from .document import Presentation as Presentation
+from .document import as_list
+from .document import parse as document_parse
+from .document import parse_datetime as parse_datetime
+from .errors import Error, VerificationError
 from .keys import Signer
 from .report import Check, Outcome, Report, Verdict, failed, passed, skipped
 
@@ -35,95 +41,9 @@ CONTRACT_TYPE = "LaborContractCredential"
 WORKCRED_TYPES = {CONTRACT_TYPE, "CareerRecordCredential", "CareerCertificateCredential"}
 
 
-# --- parse at the boundary -------------------------------------------------------------------------
+# --- the typed documents (parsed at the boundary: agents.document) ---------------------------------
 
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def parse_datetime(value: str, what: str) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise InvalidCredential(f"{what} is not a date-time: {value!r}", message_ko=f"{what} 날짜 형식이 잘못되었습니다") from None
-    if dt.tzinfo is None:
-        raise InvalidCredential(f"{what} has no time zone", message_ko=f"{what} 값에 시간대가 없습니다")
-    return dt
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
-@dataclass(frozen=True)
-class Credential:
-    """A well-formed credential (VCDM 2.0 or 1.1); `raw` is the exact JSON that was signed."""
-
-    raw: dict[str, Any]
-    id: str | None
-    types: tuple[str, ...]
-    issuer: str
-    valid_from: datetime | None
-    valid_until: datetime | None
-    subject_ids: tuple[str, ...]
-    status: tuple[dict[str, Any], ...]
-    version: int
-
-    @classmethod
-    def parse(cls, doc: Any) -> Credential:
-        datamodel.require_credential(doc)  # VCDM 2.0 §4, the same rules the issuer signs by
-        if not isinstance(doc, dict):
-            raise InvalidCredential("a credential is a JSON object", message_ko="자격증명은 JSON 객체여야 합니다")
-        ctx = _as_list(doc.get("@context"))
-        if not ctx or ctx[0] not in (di.VC_V2, di.VC_V1):
-            raise InvalidCredential(
-                "the first @context must be the W3C credentials context (v2 or v1)",
-                message_ko="첫 번째 @context는 W3C 자격증명 컨텍스트여야 합니다",
-            )
-        version = 2 if ctx[0] == di.VC_V2 else 1
-        types = _as_list(doc.get("type"))
-        if VC_TYPE not in types or not all(isinstance(t, str) for t in types):
-            raise InvalidCredential("type must include VerifiableCredential", message_ko="type에 VerifiableCredential이 없습니다")
-        issuer = _id_of(doc.get("issuer"))
-        if not issuer:
-            raise InvalidCredential("the credential has no issuer", message_ko="발급자(issuer)가 없습니다")
-        subjects = _as_list(doc.get("credentialSubject"))
-        if not subjects or not all(isinstance(s, dict) for s in subjects):
-            raise InvalidCredential("the credential has no credentialSubject", message_ko="credentialSubject가 없습니다")
-        if version == 2:
-            vf, vu = doc.get("validFrom"), doc.get("validUntil")
-        else:
-            vf, vu = doc.get("issuanceDate"), doc.get("expirationDate")
-            if vf is None:
-                raise InvalidCredential("a VCDM 1.1 credential needs issuanceDate", message_ko="issuanceDate가 없습니다")
-        cid = doc.get("id")
-        if cid is not None and not isinstance(cid, str):
-            raise InvalidCredential("the credential id must be a string", message_ko="자격증명 id 형식이 잘못되었습니다")
-        status = _as_list(doc.get("credentialStatus"))
-        if not all(isinstance(s, dict) for s in status):
-            raise InvalidCredential("credentialStatus must be an object", message_ko="credentialStatus 형식이 잘못되었습니다")
-        return cls(
-            raw=doc,
-            id=cid,
-            types=tuple(types),
-            issuer=issuer,
-            valid_from=parse_datetime(vf, "validFrom") if vf is not None else None,
-            valid_until=parse_datetime(vu, "validUntil") if vu is not None else None,
-            subject_ids=tuple(s["id"] for s in subjects if isinstance(s.get("id"), str)),
-            status=tuple(status),
-            version=version,
-        )
-
-    def summary(self) -> dict[str, Any]:
-        """What a report may say about the credential: identifiers and types, no personal data."""
-        return {"id": self.id, "type": list(self.types), "issuer": self.issuer}
+_as_list = as_list
 
 
 # --- policies --------------------------------------------------------------------------------------
@@ -155,39 +75,11 @@ class AllOf:
         return out
 
 
-class UnsafeNoOp:
-    """No extra checks at all: only for tools that inspect a credential, never for a verdict."""
-
-    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
-        return []
-
-
-@dataclass(frozen=True)
-class IssuedByTrusted:
-    """The issuer is on a trust list (a set of DIDs, or a callable answering for one DID)."""
-
-    trusted: Any  # set[str] | Callable[[str], str | None] returning the issuer's display name
-    list_name: str = "trust list"
-
-    def checks(self, credential: Credential, context: VerifyContext) -> list[Check]:
-        title = ("인증된 서울시 발급기관", "Accredited city issuer")
-        name = self.trusted(credential.issuer) if callable(self.trusted) else (credential.issuer if credential.issuer in self.trusted else None)
-        if name:
-            return [passed("issuer.trusted", *title, f"신뢰 목록에 있는 발급기관입니다: {name}", f"On the {self.list_name}: {name}", issuer=credential.issuer)]
-        return [
-            failed(
-                "issuer.trusted", *title,
-                "발급기관이 서울시 신뢰 목록에 없습니다", f"The issuer {credential.issuer} is not on the {self.list_name}",
-                Verdict.UNTRUSTED_ISSUER, issuer=credential.issuer,
-            )
-        ]  # fmt: skip
-
-
 # --- the checks ------------------------------------------------------------------------------------
 
 T_WELLFORMED = ("형식", "Well-formed credential")
 T_CONTEXT = ("JSON-LD 컨텍스트", "JSON-LD contexts")
-T_CHAIN = ("서명 순서 (증명 체인)", "Proof chain order")
+T_PROOF_CHAIN = ("서명 순서 (증명 체인)", "Proof chain order")
 T_ISSUER = ("발급기관 서명", "Issuer's signature")
 T_WORKER = ("근로자 서명", "Worker's signature")
 T_VALIDITY = ("유효기간", "Validity period")
@@ -229,33 +121,11 @@ def proof_checks(outcomes: Sequence[di.ProofOutcome], issuer: str | None, prefix
     return out
 
 
-def _context_check(doc: Mapping[str, Any], outcomes: Sequence[di.ProofOutcome]) -> Check:
-    """RDFC proofs already expanded the document strictly; JCS-only documents are checked by URL."""
-    contexts = doc.get("@context")
-    if type(contexts) is list and all(type(c) is str for c in contexts) and _bundled(tuple(contexts)):
-        contexts = []  # every one of them bundled (the common case, remembered)
-    for ctx in _as_list(contexts):
-        if isinstance(ctx, str):
-            try:
-                loader.context_document(ctx)
-            except Error as e:
-                return failed("context", *T_CONTEXT, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED)
-        elif not isinstance(ctx, dict):
-            return failed("context", *T_CONTEXT, "@context 형식이 잘못되었습니다", "malformed @context", Verdict.MALFORMED)
+def _context_check(outcomes: Sequence[di.ProofOutcome]) -> Check:
+    """Every context is bundled (the parse step refused any other); RDFC proofs expanded the document strictly."""
     if any(o.type == di.ED25519_2020 or o.cryptosuite == di.RDFC for o in outcomes):
         return _CONTEXT_EXPANDED
     return _CONTEXT_BUNDLED
-
-
-@lru_cache(maxsize=256)
-def _bundled(contexts: tuple[str, ...]) -> bool:
-    """True when every context URL is bundled (unknown ones are not remembered: they raise)."""
-    try:
-        for url in contexts:
-            loader.context_document(url)
-    except Error:
-        return False
-    return True
 
 
 _KST = timezone(timedelta(hours=9))
@@ -299,14 +169,14 @@ _SCHEMA_CAREER = passed("schema", *T_SCHEMA, "경력 증명에 필요한 항목�
 
 def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: datetime, resolve: di.KeyResolver) -> list[Check]:
     checks = [_WELL_FORMED_V2 if c.version == 2 else _WELL_FORMED_V1]
-    checks.append(_context_check(c.raw, outcomes))
+    checks.append(_context_check(outcomes))
     checks.extend(proof_checks(outcomes, c.issuer))
     try:
         di.check_chain(c.raw)
         if any(o.previous for o in outcomes):
-            checks.append(passed("proof-chain", *T_CHAIN, "근로자 서명 뒤에 발급기관이 이어서 서명했습니다", "each chained proof covers the proofs before it"))
+            checks.append(passed("proof-chain", *T_PROOF_CHAIN, "근로자 서명 뒤에 발급기관이 이어서 서명했습니다", "each chained proof covers the proofs before it"))
     except Error as e:
-        checks.append(failed("proof-chain", *T_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
+        checks.append(failed("proof-chain", *T_PROOF_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
     issuer_ok = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
     if issuer_ok:
         checks.append(_ISSUER_OK)
@@ -354,46 +224,7 @@ def _now(at: datetime | None) -> datetime:
     return (at or datetime.now(UTC)).astimezone(UTC)
 
 
-def _resolver_fn(resolve: Any) -> di.KeyResolver:
-    """Accept a KeyResolver, or an agents.did.Resolver (its resolve_method).
-
-    A did:key method is the key itself (nothing to fetch, nothing that can change), so its resolution
-    is remembered; every other method goes to the resolver each time (its own cache keeps the TTLs).
-    """
-    method = getattr(resolve, "resolve_method", None)
-    if method is None:
-        return resolve  # type: ignore[no-any-return]
-    memo = getattr(resolve, "_did_key_memo", None)  # per resolver: each may allow other methods
-    if memo is None:
-        memo = {}
-        try:
-            resolve._did_key_memo = memo
-        except AttributeError:  # a resolver that takes no attributes: no memory, same answers
-            pass
-
-    def key_of(vm: str) -> di.ResolvedKey:
-        if type(vm) is not str or not vm.startswith("did:key:"):
-            return di.resolved_key_from(method(vm))
-        found = memo.get(vm)
-        if found is None:
-            found = di.resolved_key_from(method(vm))  # a malformed did:key raises: nothing is remembered
-            if len(memo) >= 4096:
-                memo.clear()
-            memo[vm] = found
-        return found
-
-    return key_of
-
-
-def _bounded(document: Any) -> Any:
-    """Untrusted input within the loader's limits: parsed from bytes or text, or checked as given
-    (a `loader.Checked` value was checked when it was parsed)."""
-    if isinstance(document, loader.Checked):
-        return document.value
-    if isinstance(document, bytes | str):
-        return loader.parse_json(document)
-    loader.check_bounds(document)
-    return document
+_resolver_fn = di.key_resolver  # the old name (one adapter: agents.dataintegrity.key_resolver)
 
 
 def check_credential(
@@ -404,21 +235,27 @@ def check_credential(
     policy: Policy | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Report:
-    """Run every check and return the report (never raises for a bad credential, only for bad input)."""
-    return _check_credential(_bounded(document), resolve=resolve, at=at, policy=policy, options=options)
+    """Run every check and return the report (never raises for a bad credential, only for bad input).
+
+    `document` is a `Credential` from the parse step (`agents.document.parse`); anything else goes
+    through that step here, the same one door."""
+    if not isinstance(document, Credential):
+        parsed = document_parse(document, expect="credential", wrapper=False).document
+        assert isinstance(parsed, Credential)
+        document = parsed
+    return _check_credential(document, resolve=resolve, at=at, policy=policy, options=options)
 
 
 def _check_credential(
-    document: Any,
+    c: Credential,
     *,
     resolve: Any,
     at: datetime | None,
     policy: Policy | None,
     options: Mapping[str, Any] | None,
 ) -> Report:
-    """`check_credential` on a document already within bounds (parsed by the loader, or part of a checked presentation)."""
+    """`check_credential` on a parsed credential (on its own, or one of a presentation's)."""
     when = _now(at)
-    c = Credential.parse(document)
     resolver = _resolver_fn(resolve)
     outcomes = tuple(di.verify_proofs(c.raw, resolver))
     checks = credential_checks(c, outcomes, when, resolver)
@@ -481,25 +318,22 @@ def check_presentation(
 
     `holder_binding` (the presenter is the subject of each credential, and there is at least one) is a
     policy, not a rule of the data model: the city profile and OpenID4VP requests switch it on; the core
-    profile (the W3C test suites) verifies a presentation with no credential when its proof holds."""
+    profile (the W3C test suites) verifies a presentation with no credential when its proof holds.
+    `document` is a `Presentation` from the parse step; anything else goes through that step here."""
     when = _now(at)
-    document = _bounded(document)
-    if not isinstance(document, dict) or VP_TYPE not in _as_list(document.get("type")):
-        raise InvalidCredential("not a VerifiablePresentation", message_ko="VerifiablePresentation이 아닙니다")
-    ctx = _as_list(document.get("@context"))
-    if not ctx or ctx[0] not in (di.VC_V2, di.VC_V1):
-        raise InvalidCredential("the first @context must be the W3C credentials context", message_ko="첫 번째 @context는 W3C 자격증명 컨텍스트여야 합니다")
-    datamodel.require_presentation(document, credentials=False)  # each credential gets its own report
-    vcs = _as_list(document.get("verifiableCredential"))
-    if not all(isinstance(v, dict) for v in vcs):
-        raise InvalidCredential("verifiableCredential must hold credential objects", message_ko="verifiableCredential 형식이 잘못되었습니다")
-    holder = _id_of(document.get("holder"))
+    if not isinstance(document, Presentation):
+        parsed = document_parse(document, expect="presentation", wrapper=False).document
+        assert isinstance(parsed, Presentation)
+        document = parsed
+    vp = document
+    vcs = [v for v in vp.credential_documents if isinstance(v, dict)]
+    holder = vp.holder
     resolver = _resolver_fn(resolve)
-    outcomes = tuple(di.verify_proofs(document, resolver))
-    checks = [_context_check(document, outcomes)]
+    outcomes = tuple(di.verify_proofs(vp.raw, resolver))
+    checks = [_context_check(outcomes)]
     checks.extend(proof_checks(outcomes, None, prefix="presentation-proof"))
     auth = [o for o in outcomes if o.ok and o.proof_purpose == "authentication"]
-    proofs = [p for p in _as_list(document.get("proof")) if isinstance(p, dict)]
+    proofs = [p for p in _as_list(vp.raw.get("proof")) if isinstance(p, dict)]
     # replay: the proof must carry the verifier's nonce as challenge and its client id as domain
     if challenge is None and domain is None:
         checks.append(skipped("replay", *T_REPLAY, "요청 없이 제출되어 challenge를 확인하지 않았습니다", "no request: challenge not checked"))
@@ -530,12 +364,12 @@ def check_presentation(
     if not vcs and holder_binding:
         checks.append(failed("credentials", "자격증명", "Credentials", "제출된 자격증명이 없습니다", "the presentation holds no credential"))
     reports = []
-    for v in vcs:
-        try:
-            reports.append(_check_credential(v, resolve=resolver, at=when, policy=policy, options=options))
-        except Error as e:
-            reports.append(Report("credential", (failed("well-formed", *T_WELLFORMED, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), {"id": v.get("id") if isinstance(v.get("id"), str) else None}, checked_at=when.isoformat()))
-    return Report("presentation", tuple(checks), {"id": document.get("id") if isinstance(document.get("id"), str) else None, "holder": holder}, tuple(reports), when.isoformat())
+    for parsed_vc in vp.credentials:
+        if isinstance(parsed_vc, Credential):
+            reports.append(_check_credential(parsed_vc, resolve=resolver, at=when, policy=policy, options=options))
+        else:
+            reports.append(Report("credential", (failed("well-formed", *T_WELLFORMED, parsed_vc.diagnostics("ko"), parsed_vc.diagnostics("en"), Verdict.MALFORMED),), {"id": None}, checked_at=when.isoformat()))
+    return Report("presentation", tuple(checks), vp.summary(), tuple(reports), when.isoformat())
 
 
 def verify_presentation(document: Any, *, resolve: Any, challenge: str | None, domain: str | None, at: datetime | None = None, policy: Policy | None = None, options: Mapping[str, Any] | None = None, holder_binding: bool = True) -> Report:

@@ -185,7 +185,7 @@ def in_process_breakdown(credential: dict[str, object], rounds: int = 300) -> li
     import json
     import statistics
 
-    from agents import jcs, loader
+    from agents import document, jcs
     from verifier.api import answer
     from verifier.app import create_app
 
@@ -216,7 +216,7 @@ def in_process_breakdown(credential: dict[str, object], rounds: int = 300) -> li
         parts = {
             WHOLE_ANSWER: lambda: answer(svc, "credential", body),
             "`VerifierService.verify_credential` (every check)": lambda: svc.verify_credential(credential),
-            "body parse (`loader.parse_checked`, bounded)": lambda: loader.parse_checked(body),
+            "the one parse step (`agents.document.parse`: bounded, typed, VCDM 2.0 §4)": lambda: document.parse(body, expect="credential"),
             "plain `json.loads` of the same body": lambda: json.loads(body),
             "one JCS canonicalisation (`agents.jcs`)": lambda: jcs.canonicalize(unsecured),
             "one Ed25519 verification (libsodium via PyNaCl, `Ed25519PublicMultikey.verify`)": lambda: key.public.verify(sig, message),

@@ -16,8 +16,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from agents import loader
-from agents.errors import InvalidInput
+from agents import document
 from web import csrf, metrics
 
 from .service import VerifierService
@@ -32,7 +31,6 @@ def service() -> VerifierService:
     return cast(VerifierService, current_app.extensions["verifier"])
 
 
-MEMBERS = {"credential": "verifiableCredential", "presentation": "verifiablePresentation"}
 #: the VC-API routes: path -> kind (verifier.asgi serves the same routes without Flask)
 ROUTES = {"/credentials/verify": "credential", "/presentations/verify": "presentation"}
 
@@ -43,13 +41,7 @@ def answer(svc: VerifierService, kind: str, raw: bytes) -> tuple[int, bytes]:
     Raises `agents.errors.Error` when the input is unusable (the caller answers with problem details).
     Shared by the Flask routes below and the ASGI fast path (`verifier.asgi`), so both answer alike.
     """
-    member = MEMBERS[kind]
-    body = loader.parse_checked(raw)
-    document = body.member(member)
-    if not isinstance(body.value, dict) or document is None:
-        raise InvalidInput(f"the body is a JSON object with {member!r} (and optional 'options')", message_ko=f"요청 본문은 {member}를 담은 JSON 객체여야 합니다")
-    options = body.value.get("options")
-    report = svc.verify_credential(document, options) if kind == "credential" else svc.verify_presentation(document, options)
+    report = svc.verify(document.parse(raw, expect=kind))  # the one parse step: once, bounded, typed
     # the verdict and a hash, never the content: the document carries personal data
     digest = hashlib.sha256(raw).digest()
     verdict = report.verdict.value

@@ -13,10 +13,11 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from agents import certificate, loader
+from agents import certificate, document, loader
+from agents.document import Presentation, Submission
 from agents.errors import FetchError, InvalidInput, ResourceLimit
 from agents.fetcher import Fetcher, HostRule
 from agents.korean import josa
@@ -52,7 +53,7 @@ MAX_PDF_PAGES = 3
 DECODE_SIDE = 2400
 #: the wallet on this machine, for development (`make run`)
 DEV_TRUSTED_HOSTS = ("127.0.0.1:8702", "localhost:8702")
-PUBLISHED_MEDIA_TYPES = "application/vp+ld+json, application/json;q=0.9"
+PUBLISHED_MEDIA_TYPES = ("application/vp+ld+json", "application/json", "application/*+json")
 
 Kind = Literal["credential", "presentation"]
 Media = Literal["pdf", "png", "jpeg", "gif", "webp", "json"]
@@ -77,13 +78,24 @@ def _invalid(en: str, ko: str) -> InvalidInput:
 
 @dataclass(frozen=True)
 class Intake:
-    """A document ready for the verifier: what it is, the receipts that came with it, where it came from."""
+    """A document ready for the verifier (through the one parse step), and where it came from."""
 
-    kind: Kind
-    document: dict[str, Any]
-    receipts: dict[str, Any] = field(default_factory=dict)
-    source: str = "paste"  # paste, pdf, image, qr, link
+    submission: Submission
+    source: str = "paste"  # paste, pdf, image, qr, file
     url: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return "presentation" if isinstance(self.submission.document, Presentation) else "credential"
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The JSON as it came (a presentation without its receipts envelope): what the page shows."""
+        return self.submission.document.raw
+
+    @property
+    def receipts(self) -> dict[str, Any]:
+        return dict(self.submission.receipts)
 
 
 # --- sniffing --------------------------------------------------------------------------------------
@@ -241,15 +253,13 @@ class LinkFollower:
         """GET the published presentation: a VP, or `{"verifiablePresentation": VP, "receipts": {...}}`."""
         self.check(url)
         try:
-            body = self.fetcher.get_json(url, accept=PUBLISHED_MEDIA_TYPES)
+            body = self.fetcher.get_bytes(url, accept=PUBLISHED_MEDIA_TYPES)
         except FetchError as e:
             raise FetchError(
                 f"the published presentation could not be fetched: {e.message}. It may have expired; ask the worker for a new QR",
                 message_ko=f"게시된 증명을 가져오지 못했습니다: {e.message_ko}. 게시 기간이 지났을 수 있으니 근로자에게 새 QR을 요청하세요",
             ) from None
-        loader.check_bounds(body)
-        intake = _classify(body, source="qr")
-        return Intake(intake.kind, intake.document, intake.receipts, "qr", url)
+        return Intake(document.parse(body), "qr", url)
 
     def close(self) -> None:
         self.fetcher.close()
@@ -274,29 +284,6 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []
 
 
-def _classify(doc: Any, *, source: str, receipts: dict[str, Any] | None = None) -> Intake:
-    """A VP or VC, possibly wrapped VC-API style (`{"verifiablePresentation": ..., "receipts": ...}`)."""
-    if not isinstance(doc, dict):
-        raise _invalid("expected a JSON object (a credential or a presentation)", "JSON 객체(자격증명 또는 제출)가 필요합니다")
-    wrapped_receipts = doc.get("receipts")
-    for key in ("verifiablePresentation", "verifiableCredential"):
-        inner = doc.get(key)
-        if isinstance(inner, dict) and "type" not in doc:
-            found = _classify(inner, source=source)
-            rc = wrapped_receipts if isinstance(wrapped_receipts, dict) else receipts or {}
-            return Intake(found.kind, found.document, rc, source)
-    types = as_list(doc.get("type"))
-    rc = receipts or {}
-    if "VerifiablePresentation" in types:
-        return Intake("presentation", doc, rc, source)
-    if "VerifiableCredential" in types:
-        return Intake("credential", doc, rc, source)
-    raise _invalid(
-        "this JSON is neither a verifiable credential nor a verifiable presentation",
-        "이 JSON은 검증 가능한 자격증명(VC)이나 제출(VP)이 아닙니다",
-    )
-
-
 def from_paste(text: str | bytes, follower: LinkFollower | None = None) -> Intake:
     """Pasted JSON (a credential, a presentation, or a VC-API body), or a pasted link."""
     raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -307,8 +294,7 @@ def from_paste(text: str | bytes, follower: LinkFollower | None = None) -> Intak
         raise _invalid("nothing was pasted", "붙여 넣은 내용이 없습니다")
     if stripped[:1] not in (b"{", b"[") and follower is not None and stripped.lower().startswith((b"https://", b"http://")):
         return from_qr_text(stripped.decode("utf-8", "replace"), follower)
-    doc = loader.parse_json(stripped)
-    return _classify(doc, source="paste")
+    return Intake(document.parse(stripped), "paste")  # the one parse step (a VC-API body is fine too)
 
 
 def from_upload(data: bytes, follower: LinkFollower) -> Intake:
@@ -321,8 +307,8 @@ def from_upload(data: bytes, follower: LinkFollower) -> Intake:
             raise _too_large("pdf", MAX_PDF_BYTES)
         files = certificate.embedded_files(data)
         if certificate.PRESENTATION_FILE in files:
-            vp, receipts = certificate.extract_from_pdf(data)
-            return Intake("presentation", vp, receipts, "pdf")
+            vp, receipts = certificate.extract_from_pdf(data)  # parsed by the loader, within its bounds
+            return Intake(Submission(Presentation.parse(vp), {}, receipts), "pdf")
         # not our layout: perhaps a scan of a printed certificate, whose QR is an image in the PDF
         for text in _pdf_qr_texts(data):
             if text.lower().startswith(("https://", "http://")):
@@ -334,12 +320,11 @@ def from_upload(data: bytes, follower: LinkFollower) -> Intake:
     if media == "json":
         if len(data) > MAX_PASTE_BYTES:
             raise _too_large("text", MAX_PASTE_BYTES)
-        intake = from_paste(data)
-        return Intake(intake.kind, intake.document, intake.receipts, "file")
+        return Intake(from_paste(data).submission, "file")
     if len(data) > MAX_IMAGE_BYTES:
         raise _too_large("image", MAX_IMAGE_BYTES)
     intake = from_qr_text(decode_qr_image(data), follower)
-    return Intake(intake.kind, intake.document, intake.receipts, "image", intake.url)
+    return Intake(intake.submission, "image", intake.url)
 
 
 def _too_large(what: str, limit: int) -> ResourceLimit:

@@ -208,12 +208,8 @@ def _home(error: Error | None = None, *, status: int = 200, active: str = "", pa
 
 
 def _verify(got: intake.Intake) -> dict[str, Any]:
-    options: dict[str, Any] = {"receipts": got.receipts} if got.receipts else {}
-    svc = _service()
-    if got.kind == "presentation":
-        report = svc.verify_presentation(got.document, options, holder_binding=True)  # an employer checks who presents
-    else:
-        report = svc.verify_credential(got.document, options)
+    # what came through the one parse step; an employer checks who presents (holder binding on)
+    report = _service().verify(got.submission, holder_binding=True)
     result: dict[str, Any] = report.to_json()
     return result
 

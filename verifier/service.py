@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents import loader, oid4vp, policies
 from agents.checkpoint import RetiredKey, Verifiers, merge_verifiers, parse_verifier_key, parse_verifier_keys
 from agents.did import Resolver
+from agents.document import Credential, Presentation, Submission, parse
 from agents.errors import Error, InvalidInput, KeyError_, NotFound, RegistryError
 from agents.fetcher import Fetcher
 from agents.keys import Ed25519PublicMultikey
@@ -295,46 +296,32 @@ class VerifierService:
 
     # -- verification -----------------------------------------------------------------------------
 
-    def verify_credential(self, document: Any, options: Mapping[str, Any] | None = None) -> Report:
-        """Every check on one credential; raises `Error` only when the input is unusable."""
-        opts = parse_options(options)
-        _known_contexts(document.value if isinstance(document, loader.Checked) else document)
+    def verify(self, submission: Submission, *, holder_binding: bool | None = None) -> Report:
+        """Every check on what came in through the one parse step (`agents.document.parse`): a credential,
+        or a presentation and each credential in it. Receipts come with it (options, `workcredReceipts`)."""
+        opts = parse_options(submission.options)
+        if submission.receipts:
+            opts["receipts"] = {**submission.receipts, **opts.get("receipts", {})}
         policy, resolve = self._compose()
-        report = check_credential(document, resolve=resolve, at=self._clock(), policy=policy, options=opts)
+        document = submission.document
+        if isinstance(document, Presentation):
+            report = check_presentation(
+                document, resolve=resolve, challenge=opts.get("challenge"), domain=opts.get("domain"),
+                at=self._clock(), policy=policy, options=opts,
+                # holder binding is the city profile's policy (and every OpenID4VP request's), not a data-model rule
+                holder_binding=self.settings.profile == "city" if holder_binding is None else holder_binding,
+            )  # fmt: skip
+        else:
+            report = check_credential(document, resolve=resolve, at=self._clock(), policy=policy, options=opts)
         return _with(report, self._profile_check())
 
+    def verify_credential(self, document: Any, options: Mapping[str, Any] | None = None) -> Report:
+        """`verify` on one credential (a `Credential`, or raw input for the parse step)."""
+        return self.verify(_submission(document, "credential", options))
+
     def verify_presentation(self, document: Any, options: Mapping[str, Any] | None = None, *, holder_binding: bool | None = None) -> Report:
-        """Every check on a presentation and each credential in it; receipts come in `workcredReceipts`."""
-        opts = parse_options(options)
-        if isinstance(document, bytes | str):
-            document = loader.parse_checked(document)
-        checked = document if isinstance(document, loader.Checked) else None
-        if checked is not None:
-            document = checked.value
-        if isinstance(document, dict) and oid4vp.RECEIPTS in document:
-            # the receipts envelope is not part of what the holder signed (see agents.oid4vp)
-            carried = document[oid4vp.RECEIPTS]
-            if checked is not None:
-                checked = checked.without(oid4vp.RECEIPTS)
-                document = checked.value
-            else:
-                document = {k: v for k, v in document.items() if k != oid4vp.RECEIPTS}
-            if not isinstance(carried, dict):
-                raise InvalidInput(f"{oid4vp.RECEIPTS} must be an object keyed by credential id", message_ko="등록 영수증 묶음 형식이 잘못되었습니다")
-            opts["receipts"] = {**carried, **opts.get("receipts", {})}
-        _known_contexts(document)
-        if isinstance(document, dict):
-            inner = document.get("verifiableCredential")
-            for vc in inner if isinstance(inner, list) else [inner]:
-                _known_contexts(vc)
-        policy, resolve = self._compose()
-        report = check_presentation(
-            document if checked is None else checked, resolve=resolve, challenge=opts.get("challenge"), domain=opts.get("domain"),
-            at=self._clock(), policy=policy, options=opts,
-            # holder binding is the city profile's policy (and every OpenID4VP request's), not a data-model rule
-            holder_binding=self.settings.profile == "city" if holder_binding is None else holder_binding,
-        )  # fmt: skip
-        return _with(report, self._profile_check())
+        """`verify` on a presentation (a `Presentation`, or raw input for the parse step)."""
+        return self.verify(_submission(document, "presentation", options), holder_binding=holder_binding)
 
     # -- OpenID4VP ----------------------------------------------------------------------------------
 
@@ -545,14 +532,13 @@ def parse_options(options: Any) -> dict[str, Any]:
 _CORE_PROFILE = skipped("profile", "검증 범위", "Scope", "서명·형식·유효기간만 확인했습니다 (등록소 정책 없음)", "proofs, form and validity only (no registry policies configured)")
 
 
-def _known_contexts(document: Any) -> None:
-    """An unknown @context makes the input unusable (a problem-details 400), never a verdict."""
-    if not isinstance(document, dict):
-        return
-    ctx = document.get("@context")
-    for url in ctx if isinstance(ctx, list) else [ctx]:
-        if isinstance(url, str):
-            loader.context_document(url)  # raises UnknownContext
+def _submission(document: Any, kind: str, options: Mapping[str, Any] | None) -> Submission:
+    if isinstance(document, Submission):
+        return document
+    if not isinstance(document, Credential | Presentation):
+        found = parse(document, expect=kind, wrapper=False)
+        return Submission(found.document, options or {}, found.receipts)
+    return Submission(document, options or {})
 
 
 def _with(report: Report, extra: list[Check]) -> Report:

@@ -25,12 +25,15 @@ def _lang() -> str:
     return "en" if os.environ.get("WORKCRED_LANG", os.environ.get("LANG", "")).startswith("en") else "ko"
 
 
-def _read_json(path: str) -> Any:
+def _read_bytes(path: str) -> bytes:
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
+        return sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()
     except OSError as e:
         raise Error(f"cannot read {path}: {e.strerror}", message_ko=f"파일을 읽을 수 없습니다: {path} ({e.strerror})") from None
-    return loader.parse_json(raw)
+
+
+def _read_json(path: str) -> Any:
+    return loader.parse_json(_read_bytes(path))
 
 
 def _print_json(value: Any) -> None:
@@ -71,7 +74,7 @@ def _print_report(report: Report, as_json: bool) -> None:
         _print_json(report.to_json())
         return
     lang = _lang()
-    mark = {"pass": "✔", "fail": "✘", "skip": "–"}
+    mark = {"pass": "✔", "fail": "✘", "skip": "–", "unconfirmed": "?"}
     print(f"{report.summary(lang)} ({report.verdict.value})")
     for r in (report, *report.credentials):
         if r is not report:
@@ -80,20 +83,22 @@ def _print_report(report: Report, as_json: bool) -> None:
             title = c.title_ko if lang == "ko" else c.title_en
             reason = c.reason_ko if lang == "ko" else c.reason_en
             print(f"  {mark[c.outcome.value]} {c.id}: {title}" + (f" — {reason}" if reason else ""))
+            detail = c.detail_ko if lang == "ko" else c.detail_en
+            if detail:
+                print(f"      {detail}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from agents import verify
+    from agents import document, verify
 
-    doc = _read_json(args.input)
+    got = document.parse(_read_bytes(args.input), wrapper=False)  # the one parse step, as every route
     at = verify.parse_datetime(args.at, "--at") if args.at else None
     resolver = make_resolver(args)
     try:
-        types = doc.get("type") if isinstance(doc, dict) else None
-        if "VerifiablePresentation" in (types if isinstance(types, list) else [types]):
-            report = verify.verify_presentation(doc, resolve=resolver, challenge=args.challenge, domain=args.domain, at=at)
+        if isinstance(got.document, document.Presentation):
+            report = verify.verify_presentation(got.document, resolve=resolver, challenge=args.challenge, domain=args.domain, at=at)
         else:
-            report = verify.verify_credential(doc, resolve=resolver, at=at)
+            report = verify.verify_credential(got.document, resolve=resolver, at=at)
     except VerificationError as e:
         _print_report(e.report, args.json)
         return EXIT_NOT_VERIFIED
