@@ -77,8 +77,9 @@ class Credential:
     @classmethod
     def parse(cls, doc: Any) -> Credential:
         """A credential from a JSON value already within the loader's bounds (see `parse` for bytes)."""
+        if isinstance(doc, dict):
+            _bundled_contexts(doc)  # first: without its contexts nothing in the document can be read
         datamodel.require_credential(doc)  # VCDM 2.0 §4, the same rules the issuer signs by
-        _bundled_contexts(doc)
         version = 2 if as_list(doc["@context"])[0] == VC_V2 else 1
         if version == 2:
             vf, vu = doc.get("validFrom"), doc.get("validUntil")
@@ -118,8 +119,9 @@ class Presentation:
     @classmethod
     def parse(cls, doc: Any) -> Presentation:
         """A presentation from a JSON value already within the loader's bounds (see `parse` for bytes)."""
+        if isinstance(doc, dict):
+            _bundled_contexts(doc)
         datamodel.require_presentation(doc, credentials=False)  # each credential is judged on its own
-        _bundled_contexts(doc)
         inner = as_list(doc.get("verifiableCredential"))
         if not all(isinstance(vc, dict) for vc in inner):
             raise InvalidCredential("verifiableCredential must hold credential objects", message_ko="verifiableCredential 형식이 잘못되었습니다")
