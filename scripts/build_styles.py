@@ -188,7 +188,7 @@ def font_faces() -> str:
                 "@font-face {\n"
                 f'  font-family: "{FONT_FAMILY}";\n  font-style: normal;\n  font-weight: {weight};\n'
                 "  font-display: swap; /* text shows at once in the system font, then swaps */\n"
-                f'  src: url("fonts/{_font_name(weight, name)}") format("woff2");\n'
+                f'  src: url("fonts/{_font_name(weight, name)}?v={_font_version(weight, name)}") format("woff2");\n'
                 f"  unicode-range: {UNICODE_RANGES[name]};\n}}\n"
             )
     return "".join(rules)
@@ -211,6 +211,12 @@ def build_css() -> bytes:
 
 def _font_name(weight: int, subset: str) -> str:
     return f"pretendard-gov-{weight}-{subset}.woff2"
+
+
+def _font_version(weight: int, subset: str) -> str:
+    """The file's digest in its URL: the app lets browsers keep a versioned asset for a year."""
+    path = FONTS_OUT / _font_name(weight, subset)
+    return _sha256(path.read_bytes())[:12] if path.is_file() else "missing"
 
 
 def _sha256(data: bytes) -> str:
@@ -300,8 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         if not needed.is_file():
             print(f"{needed} is missing: run `npm ci` first", file=sys.stderr)
             return 2
-    css, flag = build_css(), KRDS_FLAG.read_bytes()
+    flag = KRDS_FLAG.read_bytes()
     if args.check:
+        css = build_css()
         problems = []
         for path, wanted in ((CSS_OUT, css), (FLAG_OUT, flag)):
             if not path.is_file() or path.read_bytes() != wanted:
@@ -310,18 +317,19 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"{problem}: run scripts/build_styles.py", file=sys.stderr)
         return 1 if problems else 0
+    if not args.css_only:
+        # fonts first: the CSS names each font file's digest
+        FONTS_OUT.mkdir(parents=True, exist_ok=True)
+        files = build_fonts()
+        for name, data in files.items():
+            (FONTS_OUT / name).write_bytes(data)
+            print(f"wrote web/static/fonts/{name} ({len(data):,} bytes)")
+        (FONTS_OUT / "OFL.txt").write_bytes(FONT_LICENSE.read_bytes())
+        MANIFEST.write_text(json.dumps(font_manifest(files), indent=2) + "\n", encoding="utf-8")
+    css = build_css()
     CSS_OUT.write_bytes(css)
     FLAG_OUT.write_bytes(flag)
     print(f"wrote {CSS_OUT.relative_to(ROOT)} ({len(css):,} bytes), {FLAG_OUT.relative_to(ROOT)}")
-    if args.css_only:
-        return 0
-    FONTS_OUT.mkdir(parents=True, exist_ok=True)
-    files = build_fonts()
-    for name, data in files.items():
-        (FONTS_OUT / name).write_bytes(data)
-        print(f"wrote web/static/fonts/{name} ({len(data):,} bytes)")
-    (FONTS_OUT / "OFL.txt").write_bytes(FONT_LICENSE.read_bytes())
-    MANIFEST.write_text(json.dumps(font_manifest(files), indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import sys
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 
 from . import csrf, health, i18n, metrics, problems
 from .config import RoleConfig
@@ -31,6 +33,28 @@ web_blueprint = Blueprint(
     static_folder=str(WEB_DIR / "static"),
     static_url_path="/assets",
 )
+
+
+#: a year: an asset URL from `asset_url` names its content's digest (`?v=`), so it never goes stale
+ASSET_MAX_AGE = 365 * 24 * 3600
+
+
+def _asset_max_age(filename: str | None) -> int | None:
+    # only a versioned URL may be cached without asking again; a bare one is revalidated (ETag)
+    return ASSET_MAX_AGE if request.args.get("v") else None
+
+
+web_blueprint.get_send_file_max_age = _asset_max_age  # type: ignore[method-assign]
+
+
+@functools.cache
+def _digest(filename: str) -> str:
+    return hashlib.sha256((WEB_DIR / "static" / filename).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(filename: str) -> str:
+    """The URL of a shared asset (web/static) with its content digest, cached by browsers for a year."""
+    return url_for("web.static", filename=filename, v=_digest(filename))
 
 
 @web_blueprint.get("/privacy")
@@ -105,7 +129,7 @@ def base_app(name: str, config: RoleConfig) -> Flask:
     def contact() -> str:
         return (contact_en or contact_ko) if i18n.current_lang() == "en" else contact_ko
 
-    app.jinja_env.globals.update(config=config, contact=contact)
+    app.jinja_env.globals.update(config=config, contact=contact, asset_url=asset_url)
 
     headers = security_headers(config)
 
