@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 import schemas
 from agents.errors import Error, InvalidInput
 
-from . import archive
+from . import archive, certificates
 from ._web import lang, login_required, service, store, worker_id
 
 bp = Blueprint("pages", __name__, static_folder="static", static_url_path="/static/wallet")
@@ -42,7 +42,7 @@ def _dashboard(wid: str) -> str:
         problems = [e.diagnostics(lang()) for e in result.problems]
     except Error as e:  # the issuer is down: the wallet still shows what it holds
         problems.append(e.diagnostics(lang()))
-    held = store().credentials(wid)
+    held = service().refresh_status(wid)  # revoked or suspended since the last visit shows at once
     return render_template("wallet/home.html", offers=offers, held=held, problems=problems,
                            account=store().account(wid), welcome=request.args.get("welcome"))  # fmt: skip
 
@@ -115,7 +115,7 @@ def export() -> Response | tuple[str, int]:
     try:
         if passphrase != (request.form.get("passphrase2") or ""):
             raise InvalidInput("the two passphrases differ", message_ko="두 번 입력한 암호가 다릅니다")
-        data = archive.export(store(), wid, passphrase, service().export_files(wid, lang()))
+        data = archive.export(store(), wid, passphrase, _export_files(wid))
     except Error as e:
         return render_template("wallet/account.html", account=store().account(wid), passkeys=store().passkeys(wid),
                                erase_word=ERASE_WORD[lang()], min_passphrase=archive.MIN_PASSPHRASE,
@@ -123,6 +123,19 @@ def export() -> Response | tuple[str, int]:
     name = f"workcred-wallet-{datetime.now(UTC):%Y%m%d}.wcwallet"
     return Response(data, mimetype="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+def _export_files(wid: str) -> dict[str, bytes]:
+    """The contract PDFs (from the issuer) and the PDF of every certificate whose link still works."""
+    files = service().export_files(wid, lang())
+    now = datetime.now(UTC)
+    for link in store().published(wid):
+        if link.purpose == "certificate" and link.withdrawn_at is None and link.expires_at > now:
+            try:
+                files[f"certificate-{link.id}.pdf"] = certificates.certificate_pdf(service(), wid, link.id, lang())
+            except Error:
+                continue  # the backup still holds the certificate credential itself
+    return files
 
 
 @bp.post("/account/erase")

@@ -124,7 +124,7 @@ class WalletService:
     def _token(self, account_id: str) -> str:
         token = self.store.worker_token(account_id)
         if token is None:
-            raise NotFound("this wallet is not connected to the city's issuing service yet",
+            raise NotFound("This wallet is not connected to the city's issuing service yet.",
                            message_ko="이 전자지갑은 아직 서울시 발급 서비스와 연결되지 않았습니다")  # fmt: skip
         return token
 
@@ -172,14 +172,21 @@ class WalletService:
                     updated += 1
         return SyncResult(received, updated, offers, problems)
 
-    def live_status(self, held: Held) -> str:
-        """The credential's status now, from its status lists (revoked > suspended > as last seen)."""
+    def live_status(self, held: Held, lists: dict[str, dict[str, Any]] | None = None) -> str:
+        """The credential's status now, from its status lists (revoked > suspended > as last seen).
+
+        Shown to the worker only: the lists come from the registry's host alone; an employer's
+        verifier checks their signatures. `lists` keeps each list for one page's many credentials.
+        """
         entries = held.credential.get("credentialStatus")
         found = held.status
+        lists = {} if lists is None else lists
         for entry in entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []:
             try:
                 url, _index, purpose = statuslist.parse_entry(entry)
-                if statuslist.check_status(entry, self.fetcher.get_json(url)):
+                if url not in lists:
+                    lists[url] = self.fetcher.get_json(url)
+                if statuslist.check_status(entry, lists[url]):
                     found = "revoked" if purpose == "revocation" else "suspended" if found != "revoked" else found
                 elif purpose == "suspension" and found == "suspended":
                     found = "active"
@@ -188,8 +195,9 @@ class WalletService:
         return found
 
     def refresh_status(self, account_id: str) -> list[Held]:
+        lists: dict[str, dict[str, Any]] = {}
         for h in self.store.credentials(account_id):
-            now = self.live_status(h)
+            now = self.live_status(h, lists)
             if now != h.status:
                 self.store.set_status(account_id, h.credential_id, now, h.status_reason)
         return self.store.credentials(account_id)
