@@ -57,7 +57,7 @@ def _ip() -> str:
 
 def _summary(c: WalletContract) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": c.urn, "version": c.version, "state": c.state, "statusReason": c.status_reason, "title": dict(c.title),
+        "id": c.urn, "kind": "labor-contract", "version": c.version, "state": c.state, "statusReason": c.status_reason, "title": dict(c.title),
         "project": c.project, "offeredAt": c.offered_at.isoformat() if c.offered_at else None, "supersedes": c.supersedes,
     }  # fmt: skip
     if c.draft is not None:
@@ -103,7 +103,19 @@ def oidc(token: str) -> Response:
 
 @bp.get("/contracts")
 def contracts() -> Response:
-    return jsonify([_summary(c) for c in service().worker_contracts(_worker())])
+    svc, auth = service(), _worker()
+    items = [_summary(c) for c in svc.worker_contracts(auth)]
+    offer = getattr(svc, "offer_link_for", None)
+    for ready, state, reason in svc.worker_career_records(auth):  # what each finished contract left
+        item = {"id": ready.urn, "kind": "career-record", "version": 1, "state": state, "statusReason": reason,
+                "project": ready.credential["credentialSubject"].get("project", {}).get("name", ""),
+                "credential": ready.credential}  # fmt: skip
+        if ready.receipt is not None:
+            item["receipt"] = ready.receipt
+        if offer is not None:
+            item["offer"] = offer(ready.urn)
+        items.append(item)
+    return jsonify(items)
 
 
 @bp.get("/contracts/<urn>/preview.pdf")

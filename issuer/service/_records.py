@@ -119,6 +119,19 @@ class RecordsMixin(IssuingMixin):
                 out.append(ReadyCredential(r.urn, r.kind, vc, _json(r.receipt), r.created_at))
         return [r for r in out if urns is None or r.urn in set(urns)]
 
+    def worker_career_records(self, auth: WorkerAuth) -> list[tuple[ReadyCredential, str, str | None]]:
+        """The worker's logged career records with their state and the reason shown (the wallet's list)."""
+        with self.tx() as s:
+            rows = list(s.scalars(select(models.IssuedCredential).where(
+                models.IssuedCredential.holder_did == auth.holder_did, models.IssuedCredential.kind == "career-record",
+                models.IssuedCredential.log_index.is_not(None)).order_by(models.IssuedCredential.id)))  # fmt: skip
+            out = []
+            for r in rows:
+                p = s.get_one(models.Participant, r.participant_id)
+                vc = self.unseal_json(self.dek(p), p, f"credential|{r.urn}", r.vc_enc)
+                out.append((ReadyCredential(r.urn, r.kind, vc, _json(r.receipt), r.created_at), r.state, r.status_reason))
+            return out
+
     def issued_credentials(self, auth: WorkerAuth) -> list[ReadyCredential]:
         return self.credentials_ready_for(auth.holder_did)
 

@@ -88,8 +88,13 @@ def test_identity_check_sign_and_receive(world: tuple[City, IssuerService, Flask
     assert receipt.status_code == 200 and receipt.json and "inclusionProof" in str(receipt.json)
     [active] = http.get("/api/wallet/contracts", headers=auth).json
     assert active["state"] == "active" and active["credential"]["proof"] and "draft" not in active
+    assert active["kind"] == "labor-contract" and active["offer"].startswith("openid-credential-offer://?credential_offer_uri=")
 
     [record] = svc.complete([urn]).issued
+    listed = http.get("/api/wallet/contracts", headers=auth).json
+    assert [(i["kind"], i["state"]) for i in listed] == [("labor-contract", "completed"), ("career-record", "active")]
+    assert listed[1]["id"] == record and listed[1]["credential"]["type"][-1] == "CareerRecordCredential"
+    assert listed[1]["offer"].startswith("openid-credential-offer://")
     made = http.post("/api/wallet/certificates", json={"careerRecordIds": [record], "items": ["duties"]}, headers=auth)
     assert made.status_code == 201 and made.json and set(made.json["credential"]["credentialSubject"]) == {"id", "type", "employee", "employer", "duties"}
     bad = http.post("/api/wallet/certificates", json={"careerRecordIds": [record], "items": ["residentNumber"]}, headers=auth)

@@ -26,7 +26,11 @@ ROW = ParticipantRow("김서울", "1990-05-01", "010-1234-5678")
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[City, IssuerService, Wallet]]:
     with start_city(tmp_path) as city, issuer_service(city, f"sqlite:///{tmp_path / 'issuer.sqlite3'}") as svc:
-        server, _ = serve(create_issuer(RoleConfig("issuer", base_url="http://issuer.test", secret_key="t", dev=True, extra={"background": "0"}), service=svc))
+        box: dict[str, Any] = {}
+        # bound first so the issuer's own URL (in its credential offers) is where it really answers
+        server, _ = serve(lambda env, sr: box["app"](env, sr))
+        issuer_url = f"http://127.0.0.1:{server.server_port}"
+        box["app"] = create_issuer(RoleConfig("issuer", base_url=issuer_url, secret_key="t", dev=True, extra={"background": "0"}), service=svc)
         try:
             with wallet_server(tmp_path, city, issuer_url=f"http://127.0.0.1:{server.server_port}") as wallet:
                 yield city, svc, wallet
