@@ -197,6 +197,12 @@ class Accounts:
             if not display_name.strip():
                 raise InvalidInput("enter the person's name", message_ko="이름을 입력하세요")
             row.display_name = display_name.strip()
+            if row.role == ADMIN and row.active and not active:
+                others = s.scalar(select(func.count()).select_from(Staff).where(
+                    Staff.role == ADMIN, Staff.active.is_(True), Staff.id != row.id))  # fmt: skip
+                if not others:
+                    raise Conflict("the last active administrator cannot be deactivated",
+                                   message_ko="마지막 남은 시스템 관리자는 사용 중지할 수 없습니다")  # fmt: skip
             row.active = active
             self._assign(s, row, project_ids if row.role == CLERK else ())
             self.service.audit(

@@ -111,7 +111,7 @@ def _render(urn: str, *, invitation: str | None = None, error: str | None = None
     qr = segno.make(invitation, error="m").svg_data_uri(scale=5, border=2) if invitation else None
     return render_template(
         "console/contract.html", c=view, draft=draft, credential=credential, subject=subject,
-        sections=schemas.template(variant)["sections"], labels=schemas.labels(lang), value=_value,
+        sections=schemas.template(variant)["sections"], labels=schemas.labels(lang), value=_value, display=_display,
         trail=service().audit_trail(target=view.urn, limit=100), invitation=invitation, qr=qr, error=error,
         today=date.today().isoformat(), actions=_actions_for(view.state),
     )  # fmt: skip
@@ -123,6 +123,32 @@ def _actions_for(state: str) -> list[str]:
         models.ACTIVE: ["complete", "terminate", "suspend", "revoke", "amend"],
         models.SUSPENDED: ["reinstate", "revoke"],
     }.get(state, [])  # fmt: skip
+
+
+def _display(path: str, value: Any, labels: dict[str, str], lang: str) -> str:
+    """A contract value in words: enum labels, yes/no, thousands separators, the day-by-day hours."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return ("Yes" if value else "No") if lang == "en" else ("예" if value else "아니요")
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    if isinstance(value, str):
+        return labels.get(f"{path}.{value}", value)
+    if isinstance(value, list):
+        if path == "dailySchedule":
+            return "; ".join(_schedule_row(row, labels, lang) for row in value if isinstance(row, dict))
+        return ", ".join(_display(path, v, labels, lang) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{labels.get(f'{path}.{k}', k)}: {_display(f'{path}.{k}', v, labels, lang)}" for k, v in value.items())
+    return str(value)
+
+
+def _schedule_row(row: dict[str, Any], labels: dict[str, str], lang: str) -> str:
+    day = labels.get(f"dailySchedule.day.{row.get('day')}", str(row.get("day")))
+    if lang == "en":
+        return f"{day} {row.get('startTime')}–{row.get('endTime')} (break {row.get('breakMinutes')} min, {row.get('hours')} h)"
+    return f"{day} {row.get('startTime')}~{row.get('endTime')} (휴게 {row.get('breakMinutes')}분, {row.get('hours')}시간)"
 
 
 def _value(subject: dict[str, Any], path: str) -> Any:

@@ -95,3 +95,37 @@ def test_clerk_journey(browser: Any, site: tuple[Site, str]) -> None:
         pc.step("contract-offered")
         tablet_shot(page, "contract-offered")
     assert s.service.contract(s.contract_a).state == "offered"
+
+
+def test_admin_pages_in_english(browser: Any, site: tuple[Site, str], tmp_path: Path) -> None:
+    s, base = site
+    s.app.extensions["workcred.console"].password_only = True  # development: the admin has no passkey
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_bytes(
+        "성명,생년월일,주소,연락처,근무장소,업무내용,이메일\r\n박한글,1992-02-03,서울시 종로구 1,010-5555-6666,서울시청,자료 정리,\r\n"
+        "최오류,1993-13-40,서울시 종로구 2,010-7777-8888,서울시청,자료 정리,\r\n".encode("cp949")
+    )
+    with checked_page(browser, base, "console-admin", lang="en") as pc:
+        page = pc.page
+        pc.goto("/console/login")
+        page.fill("#login", "admin")
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url("**/console/")
+        pc.goto("/console/staff/")
+        pc.step("staff")
+        pc.goto(f"/console/staff/{s.staff['clerk_a']}")
+        pc.step("staff-member")
+        pc.goto(f"/console/projects/{s.projects['B']}/roster/")
+        page.set_input_files("#roster-file", str(roster_file))
+        page.get_by_role("button", name="Check the file").click()
+        page.wait_for_load_state()
+        assert "Import the 1 valid rows" in page.locator("main").inner_text()
+        pc.step("roster-report")
+        tablet_shot(page, "roster-report")
+        pc.goto(f"/console/contracts/{s.contract_a}")
+        pc.step("contract")
+        pc.goto("/console/audit")
+        pc.step("audit")
+        pc.goto("/console/departments")
+        pc.step("departments")

@@ -86,3 +86,22 @@ def test_create_admin_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
     assert main(["issuer", "create-admin", "--login", "root2", "--name", "김", "--password-stdin"]) == 2
     assert "관리자가 이미 있습니다" in capsys.readouterr().err
+
+
+def test_last_admin_stays_and_a_deactivated_session_ends(tmp_path: Path, sqlite_url: str) -> None:
+    with console_site(tmp_path, sqlite_url) as site:
+        client = site.app.test_client()
+        sign_in(client, site.staff["admin"])
+        admin = site.staff["admin"]
+        refused = client.post(f"/console/staff/{admin}", data={"csrf_token": CSRF, "display_name": "관리자"})
+        assert refused.status_code == 409 and "마지막 남은 시스템 관리자" in refused.get_data(as_text=True)
+        # the manager deactivates a clerk of the department: that clerk's open session ends at once
+        clerk = site.app.test_client()
+        sign_in(clerk, site.staff["clerk_a"])
+        assert clerk.get("/console/").status_code == 200
+        manager = site.app.test_client()
+        sign_in(manager, site.staff["manager_x"])
+        done = manager.post(f"/console/staff/{site.staff['clerk_a']}",
+                            data={"csrf_token": CSRF, "display_name": "박주무관", "project_ids": [site.projects["A"]]})  # fmt: skip
+        assert done.status_code == 303
+        assert clerk.get("/console/", headers={"Accept": "text/html"}).status_code == 302
