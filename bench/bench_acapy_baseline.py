@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -162,12 +162,14 @@ class Endpoint:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return cls(parts.hostname, parts.port or 80, path)
 
-    def post(self, body: bytes) -> bytes:
-        """The whole request, encoded once: request line, Host, Content-Type, Content-Length, body."""
+    def post(self, body: bytes, headers: Mapping[str, str] | None = None) -> bytes:
+        """The whole request, encoded once: request line, Host, Content-Type, `headers` (e.g. a bearer
+        token), Content-Length, body."""
         host = f"[{self.host}]" if ":" in self.host else self.host
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: application/json\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
         )
         return head.encode("latin-1") + body
 
@@ -347,7 +349,8 @@ Call = Callable[[int], bool]  # payload index -> verified?
 
 
 def _caller(
-    target: str | Callable[[Payload], bool], payloads: Sequence[Payload], ok: Check, timeout: float = 60.0
+    target: str | Callable[[Payload], bool], payloads: Sequence[Payload], ok: Check, timeout: float = 60.0,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[], tuple[Call, Callable[[], None]]]:
     """A factory of per-thread (call, close) pairs.
 
@@ -359,7 +362,7 @@ def _caller(
         fn = target
         return lambda: ((lambda i: fn(payloads[i % len(payloads)])), lambda: None)
     endpoint = Endpoint.parse(target)
-    requests = [endpoint.post(encode_json(p)) for p in payloads]
+    requests = [endpoint.post(encode_json(p), headers) for p in payloads]
 
     def make() -> tuple[Call, Callable[[], None]]:
         client = RawHTTPClient(endpoint.host, endpoint.port, timeout=timeout)
@@ -446,6 +449,7 @@ def measure(
     label: str = "",
     client_cpu: int | None = None,
     colocate: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Stats:
     """Send `n` requests (after `warmup` untimed ones) from `concurrency` threads; payloads round-robin.
 
@@ -461,7 +465,7 @@ def measure(
     """
     if concurrency < 1 or n < 1 or not payloads:
         raise ValueError("concurrency, n and payloads must be positive")
-    make = _caller(target, payloads, ok)
+    make = _caller(target, payloads, ok, headers=headers)
     warm, close = make()
     try:
         for i in range(warmup):

@@ -88,7 +88,7 @@ class StatusPool:
     registry hands each index out once.
     """
 
-    def __init__(self, ctx: ProtocolContext, size: int = 64) -> None:
+    def __init__(self, ctx: ProtocolContext, size: int = 512) -> None:
         self._ctx = ctx
         self._size = size
         self._pools: dict[tuple[str, str], deque[int]] = {}
@@ -121,8 +121,8 @@ class StatusPool:
                 return
             pool = self._pools.setdefault(key, deque())
             try:
-                while len(pool) < self._size:
-                    pool.append(self._ctx.registry.allocate_status(*key))
+                if len(pool) < self._size:  # one round trip for the whole refill
+                    pool.extend(self._ctx.registry.allocate_statuses(key[0], key[1], self._size - len(pool)))
             except Error as e:  # the registry is down: requests allocate themselves, and say so
                 log.warning("status pool refill failed for %s/%s: %s", key[0], key[1], e.message)
 
@@ -169,11 +169,17 @@ class LeafLogger:
                     self.sweep()
                     continue
                 return
+            batch = [row_id]
+            while len(batch) < 500:  # everything queued meanwhile goes in the same round trip
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                self._append(row_id)
+                self._append(batch)
             finally:
                 with self._lock:
-                    self._pending -= 1
+                    self._pending -= len(batch)
                     self._idle.notify_all()
 
     def wait(self, timeout: float = 10.0) -> bool:
@@ -187,24 +193,26 @@ class LeafLogger:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _append(self, row_id: int) -> None:
+    def _append(self, row_ids: list[int]) -> None:
         with self._ctx.tx() as s:
-            row = s.get(VcApiCredential, row_id)
-            if row is None or row.log_index is not None:
-                return
-            digest = bytes(row.digest)
+            rows = s.execute(select(VcApiCredential.id, VcApiCredential.digest).where(VcApiCredential.id.in_(row_ids), VcApiCredential.log_index.is_(None))).all()
+        if not rows:
+            return
         try:
-            index = int(self._ctx.registry.append("credential", digest)["index"])
+            # a digest logged before (a retry after a crash) comes back with its index, not logged twice
+            entries = self._ctx.registry.append_batch([("credential", bytes(r.digest)) for r in rows])
         except Error as e:
             log.warning("registry append failed (will retry): %s", e.message)
             time.sleep(1)
             if not self.closed:
                 with self._lock:
-                    self._pending += 1
-                self._queue.put(row_id)
+                    self._pending += len(rows)
+                for r in rows:
+                    self._queue.put(r.id)
             return
         with self._ctx.tx() as s:
-            s.execute(update(VcApiCredential).where(VcApiCredential.id == row_id).values(log_index=index))
+            for r, entry in zip(rows, entries, strict=True):
+                s.execute(update(VcApiCredential).where(VcApiCredential.id == r.id).values(log_index=int(entry["index"])))
 
     def sweep(self, older_than: float = 30.0) -> int:
         """Queue the rows still unlogged after `older_than` seconds (their worker stopped)."""
