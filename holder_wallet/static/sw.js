@@ -2,13 +2,19 @@
 // copy of the signed-in worker's pages for reading offline, deleted at logout.
 "use strict";
 
-const VERSION = "1";
+const VERSION = "2";
 const SHELL = "wallet-shell-" + VERSION;
 // personal data: emptied at logout, at erasure and whenever the server sends the worker to log in
 const PERSONAL = "wallet-personal";
 const SHELL_FILES = [
   "/assets/workcred.css",
   "/assets/favicon.svg",
+  "/assets/krds-flag.svg",
+  "/assets/city-mark.svg",
+  "/assets/fonts/pretendard-gov-400-latin.woff2",
+  "/assets/fonts/pretendard-gov-700-latin.woff2",
+  "/assets/fonts/pretendard-gov-400-common.woff2",
+  "/assets/fonts/pretendard-gov-700-common.woff2",
   "/static/wallet/wallet.css",
   "/static/wallet/pwa.js",
   "/static/wallet/icons/wallet-192.png",
@@ -27,7 +33,8 @@ const SIGN_OUT = ["/logout", "/account/erase"];
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
-    await cache.addAll(SHELL_FILES);
+    // one by one: a file renamed on the server must not stop the rest from being kept
+    await Promise.all(SHELL_FILES.map((url) => cache.add(url).catch(() => undefined)));
     // the offline page as a stranger sees it: no session, nothing personal
     const offline = await fetch(OFFLINE, { credentials: "omit" });
     if (offline.ok) await cache.put(OFFLINE, offline);
