@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from issuer.app import create_app as create_issuer
+from issuer.protocol_models import CredentialOfferRow
 from issuer.service import IssuerService, ParticipantRow
 from tests.helpers_city import City, serve, start_city
 from tests.helpers_issuer import demo_project, issuer_service
@@ -150,6 +152,10 @@ def test_invitation_sign_and_receive(browser: Any, world: World, screenshots: Pa
         [held] = w.wallet.store.credentials(account.id)
         assert held.kind == "contract" and held.credential["id"] == urn and held.credential["evidence"][0]["passkeyAssertion"]
         assert held.receipt and held.receipt["index"] >= 0
+        # it came over OpenID4VCI: the offer the issuer listed was redeemed by the wallet's key proof
+        with w.issuer.session_factory() as s:
+            redeemed = s.scalars(select(CredentialOfferRow.redeemed_at).where(CredentialOfferRow.credential_urn == urn)).all()
+        assert any(r is not None for r in redeemed)
     finally:
         context.close()
 
