@@ -170,6 +170,8 @@ class RosterMixin(ServiceBase):
             if p is None:
                 raise not_found("participant", "참여자")
             p.wrapped_dek = None
+            # the blind indexes would still say "this name was on the roster": gone with the data
+            p.name_index = p.phone_index = p.birth_date_index = "erased"
             self.audit(s, actor, "personal-data.erase", "participant", participant_id, project_id=p.project_id)
 
 

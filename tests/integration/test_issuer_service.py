@@ -107,3 +107,20 @@ def test_drafts_are_final_and_offers_go_through_the_outbox(tmp_path: Path, db_ur
         assert svc.counts() == {dept.id: {"offered": 2}}
         assert len(svc.unsigned(project.id)) == 2
         assert svc.remind_unsigned(project.id) == 2
+
+
+def test_erasing_a_row_shreds_its_personal_data(tmp_path: Path, sqlite_url: str) -> None:
+    with start_city(tmp_path) as city, issuer_service(city, sqlite_url) as svc:
+        _, project = demo_project(svc)
+        kim, lee = svc.add_participants(project.id, ROWS).created
+        offers = svc.offer_contracts(list(svc.draft_contracts(project.id).created))
+        offer = next(o for o in offers if o.participant_id == kim)
+        svc.shred_participant(kim, actor=CLERK)
+        assert [d.id for d in svc.participant_details([kim, lee], actor=CLERK, purpose="check")] == [lee]
+        assert svc.search_participants(name="김서울") == [] and svc.search_participants(name="이한강") == [lee]
+        assert [p.shredded for p in svc.participants(project.id)] == [True, False]
+        assert all("김서울" not in m.body for m in svc.outbox_messages(limit=10))
+        token = offer.invitation_url.rsplit("/", 1)[1] if offer.invitation_url else ""
+        with pytest.raises(InvalidInput, match="do not match"):
+            svc.identify(token, "김서울", "1990-05-01")
+        assert svc.audit_trail(target=f"participant:{kim}")[0].action == "personal-data.erase"
