@@ -3,7 +3,6 @@ pasted tampered JSON, the request page, on a phone and a desktop (screenshots fo
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -12,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import segno
 from flask import Flask
-from PIL import Image
 
 from agents import certificate, verify
 from agents.keys import Ed25519KeyPair
+from tests.helpers_camera import qr_scene, write_y4m
 from tests.helpers_city import City, Issued, start_city
 from tests.unit.test_intake import _Published
 
@@ -26,29 +24,6 @@ pytestmark = pytest.mark.browser
 WORKER = Ed25519KeyPair.from_seed(b"w" * 32)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def write_y4m(path: Path, image: Image.Image, frames: int = 15) -> None:
-    """A Y4M (YUV4MPEG2, 4:2:0) video showing `image` still: what Chromium's fake camera plays."""
-    w, h = (image.width // 2) * 2, (image.height // 2) * 2
-    ycbcr = image.convert("RGB").resize((w, h)).convert("YCbCr")
-    y, cb, cr = ycbcr.split()
-    cb, cr = cb.resize((w // 2, h // 2)), cr.resize((w // 2, h // 2))
-    frame = b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes()
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode("ascii"))
-        for _ in range(frames):
-            f.write(frame)
-
-
-def qr_scene(text: str) -> Image.Image:
-    """A 640×480 camera view with a printed QR in the middle."""
-    buf = io.BytesIO()
-    segno.make_qr(text, error="m").save(buf, kind="png", scale=8, border=4)
-    qr = Image.open(buf).convert("RGB")
-    scene = Image.new("RGB", (640, 480), (120, 110, 100))
-    scene.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
-    return scene
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from holder_wallet.store import Account
+from tests.helpers_camera import qr_scene, write_y4m
 from tests.helpers_city import City, Department, Issued, serve, start_city
 from tests.helpers_wallet import Wallet, wallet_server
 from verifier.app import create_app as create_verifier
@@ -233,5 +234,32 @@ def test_refusing_a_request_sends_nothing(browser: Any, wallet: Wallet, verifier
         page.wait_for_url(wallet.url + "/shares")
         assert "거절함" in page.inner_text("main")
         assert httpx.get(verifier_url + str(status_url), timeout=10, trust_env=False).json()["status"] == "pending"
+    finally:
+        context.close()
+
+
+def test_camera_scan_of_the_employers_request(
+    launch_browser: Any, wallet: Wallet, verifier_url: str, city: City, dept: Department, tmp_path: Path, screenshots: Path
+) -> None:
+    """The phone's camera inside the wallet reads the request QR on the employer's screen (Chromium's
+    fake camera plays it); the worker confirms and the verifier's request is answered, valid."""
+    account, _, career = _worker(wallet, city, dept)
+    made = httpx.post(verifier_url + "/requests", json={"years": 3}, timeout=10, trust_env=False).json()
+    video = tmp_path / "request.y4m"
+    write_y4m(video, qr_scene(made["authorizationRequest"]))
+    browser = launch_browser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                              f"--use-file-for-fake-video-capture={video}"])  # fmt: skip
+    context = browser.new_context(viewport=VIEWPORTS[0], locale="ko-KR")
+    try:
+        context.grant_permissions(["camera"], origin=wallet.url)
+        page, _, _ = wallet.enrol(context, account.id)
+        page.goto(wallet.url + "/oid4vp")
+        page.wait_for_url(re.compile(r"/oid4vp\?request=openid4vp"), timeout=20_000)
+        page.screenshot(path=str(screenshots / "wallet-scanned-consent-phone.png"), full_page=True)
+        page.click("form[action='/oid4vp/answer'] button[type=submit]")
+        page.wait_for_selector("text=보냈습니다")
+        status = httpx.get(verifier_url + made["statusUrl"] if made["statusUrl"].startswith("/") else made["statusUrl"],
+                           timeout=10, trust_env=False).json()  # fmt: skip
+        assert status["status"] == "answered" and status.get("verdict") == "valid", status
     finally:
         context.close()
