@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+#: the largest request body any role reads (web.factory's MAX_CONTENT_LENGTH, web.server's Guard)
+MAX_BODY_BYTES = 2 * 1024 * 1024
 #: the shortest session secret a production role starts with (e.g. secrets.token_urlsafe(48) gives 64)
 MIN_SECRET_CHARS = 32
 DEFAULT_PORTS = {"registry": 8700, "issuer": 8701, "wallet": 8702, "verifier": 8703}

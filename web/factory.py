@@ -11,9 +11,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 
 from . import csrf, health, i18n, metrics, problems
-from .config import RoleConfig
+from .config import MAX_BODY_BYTES, RoleConfig
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
 SESSION_HOURS = 8
 WEB_DIR = Path(__file__).parent
 

@@ -15,6 +15,10 @@ which costs a few kilobytes each, and nothing of the app runs until the whole re
   of its threads;
 - idle keep-alive connections close after gunicorn's `keepalive` (5 s in web.gunicorn_conf).
 
+This module and web.gunicorn_conf are loaded by gunicorn's master before `on_starting` names the
+metrics folder: neither may import prometheus_client (through web.factory), or the workers would
+count in memory, each on its own (`tests/integration/test_health_metrics.py` sums two workers).
+
 A Flask (WSGI) role runs in a thread pool behind a2wsgi; the verifier's ASGI app is wrapped as it
 is. Lifespan: at a graceful shutdown (SIGTERM) every extension of a Flask role with a `close()`
 runs (the registry's checkpoint timer, connection pools), as `make run` does.
@@ -30,7 +34,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
-from .factory import MAX_BODY_BYTES, close_app
+from .config import MAX_BODY_BYTES
 
 log = logging.getLogger("workcred.server")
 
@@ -205,6 +209,8 @@ def guard(app: Any) -> ASGIApp:
     """The role app as the guarded ASGI app the worker serves (Flask apps through a2wsgi)."""
     if hasattr(app, "wsgi_app"):  # a Flask role
         from a2wsgi import WSGIMiddleware
+
+        from .factory import close_app
 
         return Guard(WSGIMiddleware(app, workers=WSGI_THREADS), on_shutdown=lambda: close_app(app))  # type: ignore[arg-type]
     return Guard(app, direct_paths=frozenset(getattr(app, "direct_paths", ())))

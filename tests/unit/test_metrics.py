@@ -44,3 +44,14 @@ def test_scrape_time_gauges() -> None:
     text = metrics.exposition(app).decode()
     assert 'workcred_job_queue_depth{kind="offer"} 3.0' in text
     assert 'workcred_job_queue_depth{kind="countersign"} 0.0' in text
+
+
+def test_gunicorn_master_imports_leave_prometheus_alone() -> None:
+    """gunicorn's master loads the config and the worker class before `on_starting` names the metrics
+    folder: if either imported prometheus_client, every worker would count on its own."""
+    import subprocess
+    import sys
+
+    code = "import web.gunicorn_conf, verifier.gunicorn_conf, web.server, sys; print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
