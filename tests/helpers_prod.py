@@ -78,7 +78,7 @@ def production_roles(tmp: Path, roles: tuple[str, ...] = tuple(COMMANDS), worker
             with log.open("wb") as out:
                 process = subprocess.Popen(cmd, cwd=ROOT, env=base, stdout=out, stderr=subprocess.STDOUT)
             started[role] = Role(role, ports[role], process, log)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded CI machine starts 4 roles x 2 workers slowly
         for role in started.values():
             while True:
                 try:

@@ -25,6 +25,9 @@ timeout = 30
 graceful_timeout = 20
 logconfig_dict = LOGGING
 accesslog = None
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): every role on
+# the host would share it; none of ours uses it
+control_socket_disable = True
 
 def on_starting(server: Any) -> None:
     """In the master, before any worker exists (and imports prometheus_client, so that every metric
