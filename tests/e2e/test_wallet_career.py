@@ -249,3 +249,27 @@ def _settled_content(page: Any) -> str:
         except PlaywrightError:
             page.wait_for_timeout(250)
     return str(page.content())
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_certificate_pages_in_english(browser: Any, worker: Worker, screenshots: Path, viewport: dict[str, int], axe: Any) -> None:
+    wallet = worker.wallet
+    context = _signed_in(browser, worker, viewport)
+    try:
+        page = context.new_page()
+        page.goto(wallet.url + "/career/certificate?lang=en")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert "Items on the certificate" in page.locator("main").inner_text()
+        assert axe(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(screenshots / f"wallet-certificate-form-en-{viewport['width']}.png"), full_page=True)
+        page.get_by_role("button", name="PDF with a new QR link").click()
+        page.wait_for_url("**/career/certificates/**")
+        assert "Your career certificate is ready" in page.locator("h1").inner_text()
+        assert axe(page) == []
+        page.screenshot(path=str(screenshots / f"wallet-certificate-en-{viewport['width']}.png"), full_page=True)
+        page.goto(wallet.url + "/offline?lang=en")
+        assert "You are offline" in page.locator("h1").inner_text()
+        page.screenshot(path=str(screenshots / f"wallet-offline-en-{viewport['width']}.png"), full_page=True)
+    finally:
+        context.close()
