@@ -21,7 +21,7 @@ from ._web import actor, back, me, service, signed_in
 
 bp = Blueprint("console_contracts", __name__, url_prefix="/console")
 PAGE = 50
-ACTIONS = ("offer", "countersign", "complete", "terminate", "suspend", "reinstate", "revoke", "invite")
+ACTIONS = ("offer", "countersign", "complete", "terminate", "suspend", "reinstate", "revoke", "invite", "credential_offer")
 
 
 def visible_contract(urn: str) -> ContractView:
@@ -103,16 +103,18 @@ def contract(urn: str) -> str:
     return _render(urn)
 
 
-def _render(urn: str, *, invitation: str | None = None, error: str | None = None) -> str:
+def _render(urn: str, *, invitation: str | None = None, error: str | None = None, credential_offer: str | None = None) -> str:
     view, draft, credential = _full(urn)
     subject = draft.get("credentialSubject", {})
     variant = subject.get("contractType") or visible_project(view.project_id).template_variant
     lang = current_lang()
     qr = segno.make(invitation, error="m").svg_data_uri(scale=5, border=2) if invitation else None
+    offer_qr = segno.make(credential_offer, error="m").svg_data_uri(scale=4, border=2) if credential_offer else None
     return render_template(
         "console/contract.html", c=view, draft=draft, credential=credential, subject=subject,
         sections=schemas.template(variant)["sections"], labels=schemas.labels(lang), value=_value, display=_display,
         trail=service().audit_trail(target=view.urn, limit=100), invitation=invitation, qr=qr, error=error,
+        credential_offer=credential_offer, offer_qr=offer_qr,
         today=date.today().isoformat(), actions=_actions_for(view.state),
     )  # fmt: skip
 
@@ -120,7 +122,8 @@ def _render(urn: str, *, invitation: str | None = None, error: str | None = None
 def _actions_for(state: str) -> list[str]:
     return {
         models.DRAFT: ["offer"], models.OFFERED: ["invite"], models.SIGNED: ["countersign"],
-        models.ACTIVE: ["complete", "terminate", "suspend", "revoke", "amend"],
+        models.ACTIVE: ["complete", "credential_offer", "terminate", "suspend", "revoke", "amend"],
+        models.COMPLETED: ["credential_offer"], models.TERMINATED: ["credential_offer"],
         models.SUSPENDED: ["reinstate", "revoke"],
     }.get(state, [])  # fmt: skip
 
@@ -172,6 +175,14 @@ def act(urn: str, action: str) -> Any:
         if action == "offer":
             [offer] = svc.offer_contracts([view.urn], actor=who)
             return _render(view.urn, invitation=offer.invitation_url)
+        if action == "credential_offer":  # OpenID4VCI for any wallet: QR here, the tx_code to the worker's phone
+            from ..offers import open_offer
+            from ..protocols import protocols
+
+            made = open_offer(protocols(), view.urn, out_of_band=True)
+            if made is None:
+                raise InvalidInput("this contract has no issued credential yet", message_ko="이 계약은 아직 발급된 자격증명이 없습니다")
+            return _render(view.urn, credential_offer=made.url)
         if action == "invite":
             return _render(view.urn, invitation=svc.reissue_invitation(view.participant_id, actor=who))
         if action == "countersign":

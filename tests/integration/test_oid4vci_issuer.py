@@ -201,3 +201,40 @@ def test_the_wallet_api_lists_one_offer_per_issued_contract(iss: IssuerUnderTest
     (got,) = receive(iss, link, worker)
     assert got.credential["id"] == urn and got.receipt is not None
     assert listed() != link  # the old one is spent: a fresh offer (a restored wallet can take it again)
+
+
+def test_an_expired_offer_gives_no_token(iss: IssuerUnderTest) -> None:
+    worker = Ed25519KeyPair.generate()
+    offer = iss.offer(iss.active_contract(worker))
+    with iss.holder_http() as http:
+        parsed = oid4vci.resolve_offer(offer.url, http)
+        meta = oid4vci.fetch_metadata(parsed.credential_issuer, http)
+        real = iss.ctx.clock
+        iss.ctx.clock = lambda: real() + iss.ctx.offer_ttl + timedelta(seconds=1)
+        try:
+            with pytest.raises(ProtocolError, match="expired") as e:
+                oid4vci.request_token(meta, parsed, http)
+            assert e.value.error == "invalid_grant"
+        finally:
+            iss.ctx.clock = real
+
+
+def test_the_clerk_shows_an_offer_qr_and_the_code_goes_to_the_phone(iss: IssuerUnderTest) -> None:
+    from issuer.console import ADMIN, Accounts
+    from issuer.service import SYSTEM
+    from tests.helpers_console import CSRF, PASSWORD, sign_in
+
+    worker = Ed25519KeyPair.generate()
+    urn = iss.active_contract(worker)
+    admin = Accounts(iss.svc).create_staff("admin", "관리자", ADMIN, password=PASSWORD, actor=SYSTEM).id
+    client = iss.app.test_client()
+    sign_in(client, admin)
+    assert "다른 전자지갑으로 보내기" in client.get(f"/console/contracts/{urn}").get_data(as_text=True)
+    page = client.post(f"/console/contracts/{urn}/credential_offer", data={"csrf_token": CSRF})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'src="data:image/svg+xml' in html and "전자증명서 받기 QR" in html
+    link = html.split('href="openid-credential-offer://', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    code = last_code(iss.svc, "offer")  # the tx_code went to the worker's phone, not onto the page
+    assert f"{code}<" not in html and f" {code} " not in html
+    (got,) = receive(iss, "openid-credential-offer://" + link, worker, tx_code=code)
+    assert got.credential["id"] == urn
