@@ -133,9 +133,20 @@ def test_invitation_sign_and_receive(browser: Any, world: World, screenshots: Pa
             assert item in text, item
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(screenshots / "wallet-offer-phone.png"), full_page=True)
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/sign") else None)
         page.click("form[data-passkey=sign] button[type=submit]")
         page.wait_for_url(re.compile(r"/\?signed=1$"))
         assert w.issuer.contract(urn).state == "signed"
+        # the same assertion again: its challenge is used up, nothing is signed twice
+        replay = page.evaluate(
+            """async ([path, body]) => {
+                const token = document.querySelector("input[name=csrf_token]").value;
+                const r = await fetch(path, {method: "POST", body, credentials: "same-origin",
+                    headers: {"Content-Type": "application/json", "X-CSRF-Token": token, "Accept": "application/json"}});
+                return r.status;
+            }""", [f"/contracts/{urn}/sign", sent[0]])  # fmt: skip
+        assert replay in (400, 409) and w.issuer.contract(urn).state == "signed"
 
         # the city countersigns; the credential arrives with its receipt on the next visit
         w.issuer.countersign([urn])
