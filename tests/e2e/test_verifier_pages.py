@@ -210,3 +210,29 @@ def test_upload_revoked_certificate_says_revoked(browser: Any, verifier: str, is
         assert _verdict(page) == "폐기된 증명서입니다"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_paste_without_receipt_is_amber_not_forged(browser: Any, verifier: str, presentation: dict[str, Any], screenshots: Path, size: str, viewport: dict[str, int]) -> None:
+    """An honest career record pasted without its registry receipt: amber "could not confirm", the reason at
+    the top in plain words, the technical part folded; never the red of a forgery."""
+    vc = presentation["verifiableCredential"][0]
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(verifier + "/")
+        page.fill("#document", json.dumps(vc, ensure_ascii=False))
+        page.get_by_role("button", name="붙여 넣어 확인하기").click()
+        page.wait_for_selector(".verdict__line")
+        assert _verdict(page) == "서명은 올바르나 등록 여부를 확인하지 못했습니다"
+        assert page.locator("#verdict").get_attribute("data-verdict") == "unconfirmed"
+        assert page.locator(".verdict--warning").count() == 1 and page.locator(".check--fail").count() == 0
+        first = page.locator(".checks").first.locator(".check").first  # what could not be confirmed comes first
+        assert first.get_attribute("data-check") == "registry.inclusion"
+        assert "PDF" in first.locator(".check__reason").inner_text()
+        assert not first.locator(".check__detail p").is_visible()  # folded until asked for
+        first.locator(".check__detail summary").click()
+        assert first.locator(".check__detail p").is_visible()
+        page.screenshot(path=str(screenshots / f"verifier-unconfirmed-{size}.png"), full_page=True)
+    finally:
+        context.close()
