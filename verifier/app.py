@@ -15,7 +15,8 @@ from web.factory import base_app
 from .api import bp as api_bp
 from .checkpoints import DbCheckpointMemory
 from .oid4vp import bp as oid4vp_bp
-from .service import VerifierService, VerifierSettings
+from .service import VerifierService
+from .settings import VerifierSettings
 
 if TYPE_CHECKING:
     from agents.evm import EvmAnchor
