@@ -104,13 +104,19 @@ def machine_section() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--only", metavar="SCRIPT", help="run this one bench/bench_*.py and replace its section (and the machine's) in --output")
     args = parser.parse_args(argv)
     parts = ["# Benchmarks", "", "Written by `make bench`; each section comes from its `bench/bench_*.py`.", ""]
     parts.append(machine_section())
     failed = []
+    kept = _sections(args.output) if args.only else {}
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         extra = SCRIPT_ARGS.get(script.name, [])
         if extra is None:
+            continue
+        if args.only and script.name != args.only:
+            if script.name in kept:
+                parts += [kept[script.name], ""]  # another script's figures, as they were
             continue
         print(f"bench: {script.name} {' '.join(extra)}...", file=sys.stderr, flush=True)
         load_before = load_average()
@@ -131,6 +137,24 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text("\n".join(parts), encoding="utf-8")
     print(f"bench: wrote {args.output}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
+
+
+def _sections(path: Path) -> dict[str, str]:
+    """Each script's section of an existing report (its text up to and including its `<sub>` footer)."""
+    if not path.exists():
+        return {}
+    out: dict[str, str] = {}
+    chunk: list[str] = []
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("## ") and not chunk and "Machine" in line:
+            continue
+        chunk.append(line)
+        if line.startswith("<sub>bench_"):
+            name = line[len("<sub>") :].split(" ", 1)[0].rstrip(":,")
+            start = next((i for i, text in enumerate(chunk) if text.startswith("## ")), 0)
+            out[name] = "\n".join(chunk[start:])
+            chunk = []
+    return out
 
 
 if __name__ == "__main__":
