@@ -31,6 +31,7 @@ from typing import Any
 from . import loader
 from ._pdffont import subset_font
 from .errors import Error, InvalidInput, ResourceLimit
+from .korean import josa
 
 __all__ = [
     "LAYOUT_VERSION",
@@ -524,7 +525,7 @@ def embedded_files(data: bytes) -> dict[str, bytes]:
             if contents:
                 body = contents[0]
                 if len(body) > MAX_EMBEDDED_BYTES:
-                    raise ResourceLimit(f"the embedded file {name} is too large", message_ko=f"첨부 파일 {name}이(가) 너무 큽니다")
+                    raise ResourceLimit(f"the embedded file {name} is too large", message_ko=f"첨부 파일 {josa(name, '이')} 너무 큽니다")
                 out[name] = body
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, OSError, RecursionError):
         raise _invalid("the PDF is damaged and its attached files cannot be read", "PDF 파일이 손상되어 첨부 파일을 읽을 수 없습니다") from None
@@ -537,12 +538,12 @@ def extract_from_pdf(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     if PRESENTATION_FILE not in files:
         raise _invalid(
             f"this PDF is not a workcred certificate: it has no attached {PRESENTATION_FILE}",
-            f"workcred 경력증명서가 아닙니다: 첨부 파일 {PRESENTATION_FILE}이(가) 없습니다",
+            f"workcred 경력증명서가 아닙니다: 첨부 파일 {josa(PRESENTATION_FILE, '이')} 없습니다",
         )
     if RECEIPTS_FILE not in files:
         raise _invalid(
             f"the certificate has no attached {RECEIPTS_FILE}",
-            f"경력증명서에 등록소 영수증 파일 {RECEIPTS_FILE}이(가) 없습니다",
+            f"경력증명서에 등록소 영수증 파일 {josa(RECEIPTS_FILE, '이')} 없습니다",
         )
     presentation = loader.parse_json(files[PRESENTATION_FILE])
     if not isinstance(presentation, dict) or "VerifiablePresentation" not in _as_list(presentation.get("type")):

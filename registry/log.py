@@ -36,6 +36,7 @@ from agents.checkpoint import (
 )
 from agents.errors import Error, KeyError_, NotFound, RegistryError
 from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
+from agents.korean import josa
 from agents.multibase import b64url
 from agents.receipts import Receipt
 from web.db import transaction
@@ -393,7 +394,7 @@ class Log:
         with self._sf() as s:
             row = s.get(LogEntry, index)
             if row is None:
-                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {index}이(가) 없습니다")
+                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {josa(str(index), '이')} 없습니다")
             return EntryInfo(row.index, row.type, bytes(row.leaf_hash), row.created_at)
 
     def inclusion_proof(self, leaf_hash: bytes, size: int) -> tuple[int, list[bytes]]:
@@ -428,7 +429,7 @@ class Log:
         with self._sf() as s:
             row = s.get(LogEntry, index)
             if row is None:
-                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {index}이(가) 없습니다")
+                raise NotFound(f"no log entry {index}", message_ko=f"로그 항목 {josa(str(index), '이')} 없습니다")
             cp_row = s.execute(
                 select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
             ).scalar_one_or_none()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents import dataintegrity, merkle, multibase
 from agents.errors import Conflict, NotFound
 from agents.keys import Signer
+from agents.korean import josa
 from web.db import transaction
 
 from .log import Log
@@ -131,7 +132,7 @@ def withdraw(department: str) -> Change:
         if not any(i.get("department") == department for i in issuers):
             raise NotFound(
                 f"{department} is not on the trust list",
-                message_ko=f"{department}은(는) 신뢰 목록에 없습니다",
+                message_ko=f"{josa(department, '은')} 신뢰 목록에 없습니다",
             )
         return [i for i in issuers if i.get("department") != department]
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from agents.errors import RegistryError
+from agents.korean import josa
 from web import db, health
 from web.config import RoleConfig
 from web.factory import base_app
@@ -38,7 +39,7 @@ def evm_anchor(config: RoleConfig) -> EvmAnchor | None:
         missing = "WORKCRED_VERIFIER_EVM_" + ("RPC" if not rpc else "CONTRACT")
         raise RegistryError(
             f"EVM anchoring is partly configured: {missing} is not set",
-            message_ko=f"EVM 앵커링 설정이 불완전합니다: {missing}이(가) 설정되지 않았습니다",
+            message_ko=f"EVM 앵커링 설정이 불완전합니다: {josa(missing, '이')} 설정되지 않았습니다",
         )
     from agents.evm import anchor as evm  # web3 is imported only where anchoring is configured
 

@@ -38,6 +38,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import TxParams, TxReceipt
 
 from agents.errors import RegistryError
+from agents.korean import josa
 
 __all__ = [
     "AnchorRecord",
@@ -208,12 +209,12 @@ def _node_errors(action: str, rpc: str) -> Iterator[None]:
         if decoded and name == "NotAnchorer":
             raise RegistryError(
                 f"{action}: the account {decoded[1][0]} is not authorised to anchor on this contract",
-                message_ko=f"{action}: 계정 {decoded[1][0]}은(는) 이 컨트랙트에 앵커링할 권한이 없습니다",
+                message_ko=f"{action}: 계정 {josa(str(decoded[1][0]), '은')} 이 컨트랙트에 앵커링할 권한이 없습니다",
                 reason="unauthorised",
             ) from None
         raise RegistryError(
             f"{action}: the contract reverted with {name}",
-            message_ko=f"{action}: 컨트랙트가 {name}(으)로 되돌렸습니다",
+            message_ko=f"{action}: 컨트랙트가 {josa(str(name), '으로')} 되돌렸습니다",
             reason="reverted",
             revert=name,
         ) from None
@@ -479,7 +480,7 @@ def from_env(env: Mapping[str, str] | None = None) -> EvmAnchor | None:
         missing = ENV_RPC if not rpc else ENV_CONTRACT
         raise RegistryError(
             f"EVM anchoring is partly configured: {missing} is not set",
-            message_ko=f"EVM 앵커링 설정이 불완전합니다: {missing}이(가) 설정되지 않았습니다",
+            message_ko=f"EVM 앵커링 설정이 불완전합니다: {josa(missing, '이')} 설정되지 않았습니다",
             reason="configuration",
         )
     try:
