@@ -31,8 +31,8 @@ from flask import Flask
 
 from agents.errors import Error
 from web import metrics
-from web.config import RoleConfig
-from web.factory import MAX_BODY_BYTES, security_headers
+from web.config import MAX_BODY_BYTES, RoleConfig
+from web.factory import security_headers
 from web.i18n import DEFAULT_LANG
 from web.problems import problem_json
 
