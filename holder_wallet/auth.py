@@ -7,9 +7,15 @@ limits per client. A worker is signed in only after registering a passkey.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import secrets
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from agents.errors import Error, InvalidInput
@@ -27,9 +33,28 @@ ENROL = "enrol"
 MAX_NAME = 100
 
 
-def _invite() -> dict[str, Any] | None:
-    data = session.get(INVITE)
+def _session_key() -> bytes:
+    return hashlib.sha256(b"workcred wallet invitation in the session|" + str(current_app.secret_key).encode()).digest()
+
+
+def current_invite() -> dict[str, Any] | None:
+    """The identity check in progress. The session cookie is signed, not encrypted, and a shared PC
+    keeps it: the name and birth date in it are sealed (AES-GCM under a key only the server has)."""
+    sealed = session.get(INVITE)
+    if not isinstance(sealed, str):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(sealed)
+        data = json.loads(AESGCM(_session_key()).decrypt(raw[:12], raw[12:], b"invite"))
+    except (ValueError, InvalidTag):
+        return None
     return data if isinstance(data, dict) and isinstance(data.get("token"), str) else None
+
+
+def _keep_invite(data: dict[str, Any]) -> None:
+    nonce = secrets.token_bytes(12)
+    sealed = nonce + AESGCM(_session_key()).encrypt(nonce, json.dumps(data, ensure_ascii=False).encode(), b"invite")
+    session[INVITE] = base64.urlsafe_b64encode(sealed).decode("ascii")
 
 
 def _form_error(template: str, err: Error, **ctx: Any) -> tuple[str, int]:
@@ -42,19 +67,19 @@ def invite_link(token: str) -> BaseResponse:
     """The link from the SMS or QR: keep the token in the session, take it out of the address bar."""
     if not 20 <= len(token) <= 128:
         return redirect(url_for("auth.invite"), code=303)
-    session[INVITE] = {"token": token}
+    _keep_invite({"token": token})
     return redirect(url_for("auth.invite"), code=303)
 
 
 @bp.get("/invite")
 def invite() -> str:
-    return render_template("wallet/invite.html", invite=_invite())
+    return render_template("wallet/invite.html", invite=current_invite())
 
 
 @bp.post("/invite/identify")
 @rate_limit(10, 300)
 def identify() -> BaseResponse | tuple[str, int]:
-    inv = _invite()
+    inv = current_invite()
     if inv is None:
         return redirect(url_for("auth.invite"), code=303)
     name = (request.form.get("name") or "").strip()[:MAX_NAME]
@@ -65,13 +90,13 @@ def identify() -> BaseResponse | tuple[str, int]:
         sent = service().identify(inv["token"], name, birth, lang())
     except Error as e:
         return _form_error("wallet/invite.html", e, invite=inv, name=name, birth=birth)
-    session[INVITE] = {"token": inv["token"], "name": name, "birth": birth, "sentTo": sent.code_sent_to, "expiresAt": sent.expires_at}
+    _keep_invite({"token": inv["token"], "name": name, "birth": birth, "sentTo": sent.code_sent_to, "expiresAt": sent.expires_at})
     return redirect(url_for("auth.code"), code=303)
 
 
 @bp.get("/invite/code")
 def code() -> BaseResponse | str:
-    inv = _invite()
+    inv = current_invite()
     if inv is None or "name" not in inv:
         return redirect(url_for("auth.invite"), code=303)
     return render_template("wallet/code.html", invite=inv, phone=_to_phone(inv))
@@ -86,7 +111,7 @@ def _to_phone(inv: dict[str, Any]) -> str:
 @bp.post("/invite/code")
 @rate_limit(10, 300)
 def code_post() -> BaseResponse | tuple[str, int]:
-    inv = _invite()
+    inv = current_invite()
     if inv is None or "name" not in inv:
         return redirect(url_for("auth.invite"), code=303)
     entered = "".join(ch for ch in (request.form.get("code") or "") if ch.isdigit())[:12]

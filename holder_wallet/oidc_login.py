@@ -27,6 +27,7 @@ from agents.fetcher import Fetcher
 from web.config import RoleConfig
 
 from ._web import lang, service
+from .auth import current_invite
 
 bp = Blueprint("oidc", __name__)
 SESSION = "oidc"
@@ -67,8 +68,8 @@ def _client(s: OidcSettings) -> OAuth2Session:
 @bp.get("/invite/oidc")
 def start() -> BaseResponse:
     s = settings()
-    invite = session.get("invite")
-    if s is None or not isinstance(invite, dict) or "token" not in invite:
+    invite = current_invite()
+    if s is None or invite is None:
         return redirect(url_for("auth.invite"), code=303)
     meta, fetcher = _provider(s)
     fetcher.close()
@@ -84,9 +85,9 @@ def start() -> BaseResponse:
 @bp.get("/invite/oidc/callback")
 def callback() -> BaseResponse | tuple[str, int]:
     s = settings()
-    invite = session.get("invite")
+    invite = current_invite()
     pending = session.pop(SESSION, None)
-    if s is None or not isinstance(invite, dict) or not isinstance(pending, dict):
+    if s is None or invite is None or not isinstance(pending, dict):
         return redirect(url_for("auth.invite"), code=303)
     try:
         if request.args.get("error"):

@@ -7,6 +7,7 @@ export, erasure and restore into a new account through a fresh identity check.""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -192,6 +193,10 @@ def test_wrong_codes_lock_expired_code_and_another_workers_invitation(browser: A
         # an expired code
         _identify(page, links[KIM.name][0], KIM)
         page.wait_for_url(w.wallet.url + "/invite/code")
+        # the session cookie (signed, readable by whoever uses this PC next) holds no name or birth date
+        [cookie] = [c for c in context.cookies() if c["name"] == w.wallet.app.config["SESSION_COOKIE_NAME"]]
+        session = w.wallet.app.session_interface.get_signing_serializer(w.wallet.app).loads(cookie["value"])  # type: ignore[attr-defined]
+        assert "invite" in session and KIM.name not in json.dumps(session, ensure_ascii=False) and KIM.birth_date not in str(session)
         code = _code(w)
         w.city.now += timedelta(minutes=6)
         _enter_code(page, code)
