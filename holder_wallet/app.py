@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from web import db, envelope, passkeys
+from web import db, envelope, health, passkeys
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
@@ -37,6 +37,8 @@ def create_app(config: RoleConfig | None = None, *, master: envelope.MasterKey |
     app.extensions["wallet"] = store
     app.extensions["wallet.service"] = WalletService(store, settings, **service_options)
     app.extensions["wallet.engine"] = engine
+    health.add_check(app, "database", health.database_check(engine))
+    health.add_check(app, "registry", health.http_check(settings.registry_url + "/log/checkpoint"))
     passkeys.install(app, passkeys.SqlChallengeStore(factory, passkey_challenge))
     app.extensions["wallet.oidc"] = oidc_login.OidcSettings.from_config(config)
     for bp in (auth.bp, oidc_login.bp, pages.bp, signing.bp, present.bp, career_pages.bp, pwa.bp):

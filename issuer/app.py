@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import Flask, render_template
 
 from agents.errors import Error
+from web import health, metrics
 from web.config import RoleConfig, peer_url
 from web.factory import base_app
 
@@ -73,6 +74,10 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     config = config or RoleConfig.from_env("issuer")
     app = base_app(__name__, config)
     svc = app.extensions["issuer"] = service or IssuerService.from_config(config)
+    health.add_check(app, "database", health.session_check(svc.session_factory))
+    health.add_check(app, "registry", health.http_check(svc.registry.base_url + "/log/checkpoint"))
+    health.add_check(app, "keystore", svc.keys.names)  # the department keys can be read
+    metrics.add_collector(app, "workcred_job_queue_depth", "Rows waiting in bulk jobs", lambda: jobs.queue_depth(svc))
     app.register_blueprint(api_wallet.bp)
     oidc_login.install(app, app.extensions["issuer"], config)
     install_from_config(app, config, svc)

@@ -428,3 +428,13 @@ def resume_unfinished(svc: IssuerService) -> list[threading.Thread]:
         if free:
             threads.append(run_in_background(svc, job_id))
     return threads
+
+
+def queue_depth(svc: IssuerService) -> list[tuple[dict[str, str], float]]:
+    """Rows still waiting in queued or running jobs, by kind (the `workcred_job_queue_depth` gauge)."""
+    waiting = func.sum(models.BulkJob.total - models.BulkJob.done - models.BulkJob.failed)
+    with svc.session_factory() as s:
+        rows = s.execute(select(models.BulkJob.kind, waiting).where(models.BulkJob.state.in_(("queued", "running"))).group_by(models.BulkJob.kind)).all()
+    depth = dict.fromkeys(KINDS, 0.0)
+    depth.update({str(kind): float(max(0, n or 0)) for kind, n in rows})
+    return [({"kind": kind}, n) for kind, n in sorted(depth.items())]

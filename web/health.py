@@ -18,6 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import httpx
 from flask import Flask, Response, jsonify
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 #: a readiness check: returns normally when ready, raises (any exception) when not
 Check = Callable[[], None]
@@ -35,6 +36,16 @@ def database_check(engine: Engine) -> Check:
     def check() -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    return check
+
+
+def session_check(factory: sessionmaker[Session]) -> Check:
+    """The database behind a session factory answers (for roles that keep only the factory)."""
+
+    def check() -> None:
+        with factory() as session:
+            session.execute(text("SELECT 1"))
 
     return check
 

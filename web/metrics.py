@@ -113,16 +113,16 @@ class _Tally:
             requests, self._requests = self._requests, defaultdict(int)
             latency, self._latency = self._latency, {}
             verifications, self._verifications = self._verifications, defaultdict(int)
-        for labels, n in requests.items():
-            _child(REQUESTS, *labels).inc(n)
-        for labels, (total, counts) in latency.items():
-            child = _child(LATENCY, *labels)
+        for request_labels, n in requests.items():
+            _child(REQUESTS, *request_labels).inc(n)
+        for latency_labels, (total, counts) in latency.items():
+            child = _child(LATENCY, *latency_labels)
             child._sum.inc(total)
-            for i, n in enumerate(counts):
-                if n:
-                    child._buckets[i].inc(n)
-        for labels, n in verifications.items():
-            _child(VERIFICATIONS, *labels).inc(n)
+            for i, count in enumerate(counts):
+                if count:
+                    child._buckets[i].inc(count)
+        for verification_labels, n in verifications.items():
+            _child(VERIFICATIONS, *verification_labels).inc(n)
 
 
 _tally = _Tally()
@@ -172,7 +172,7 @@ def exposition(app: Flask) -> bytes:
         from prometheus_client import multiprocess
 
         counted = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counted)
+        multiprocess.MultiProcessCollector(counted)  # type: ignore[no-untyped-call]
         out = generate_latest(counted)
     else:
         from prometheus_client import REGISTRY

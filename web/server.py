@@ -216,11 +216,11 @@ def guard(app: Any) -> ASGIApp:
     return Guard(app, direct_paths=frozenset(getattr(app, "direct_paths", ())))
 
 
-class Worker(UvicornWorker):
+class Worker(UvicornWorker):  # type: ignore[misc]
     """gunicorn worker class of every role (`worker_class` in web.gunicorn_conf)."""
 
     CONFIG_KWARGS = {"loop": "auto", "http": GuardedHttpTools, "lifespan": "on"}
 
     async def _serve(self) -> None:
-        self.wsgi = guard(self.wsgi)
+        self.wsgi: Any = guard(self.wsgi)
         await super()._serve()

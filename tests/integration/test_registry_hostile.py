@@ -12,7 +12,7 @@ from agents.keys import Ed25519KeyPair
 from agents.multibase import b64url
 from registry.app import create_app
 from web.config import RoleConfig
-from web.factory import MAX_BODY_BYTES
+from web.config import MAX_BODY_BYTES
 
 TOKEN = "hostile-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
