@@ -11,8 +11,7 @@ import pytest
 from agents.keys import Ed25519KeyPair
 from agents.multibase import b64url
 from registry.app import create_app
-from web.config import RoleConfig
-from web.config import MAX_BODY_BYTES
+from web.config import MAX_BODY_BYTES, RoleConfig
 
 TOKEN = "hostile-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
