@@ -2,7 +2,7 @@
 
 Access tokens are self-contained and short-lived: ``wc1.<claims>.<HMAC-SHA256>`` under a key derived
 from the issuer's secret, so checking one costs a MAC and not a database round trip; the client row is
-still read on every VC-API call, so disabling a client takes effect at once. Client secrets are stored
+read again at least every 2 seconds (issuer/vcapi.py), so disabling a client takes effect within that. Client secrets are stored
 as argon2id hashes and shown once, when the client is created (`workcred issuer client create`).
 """
 

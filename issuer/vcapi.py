@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -41,8 +42,18 @@ def _parts(ctx: ProtocolContext) -> tuple[issuing.Signers, issuing.StatusPool, i
     return ext["signers"], ext["pool"], ext["logger"]
 
 
+#: (client id, department slug) -> (checked until, department, client id): a client issuing in a loop
+# is looked up once per AUTH_TTL seconds, so disabling a client takes effect within that time
+AUTH_TTL = 2.0
+_checked: dict[tuple[str, str], tuple[float, models.Department, str]] = {}
+
+
 def _authorised(ctx: ProtocolContext, slug: str) -> tuple[models.Department, str]:
     grant = ctx.tokens.check(oauth.bearer_of(request.headers.get("Authorization")), "vcapi")
+    key = (grant.subject, slug)
+    hit = _checked.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1], hit[2]
     with ctx.tx() as s:
         department = ctx.department(s, slug[:63])
         client = oauth.active_client(s, grant)
@@ -52,6 +63,9 @@ def _authorised(ctx: ProtocolContext, slug: str) -> tuple[models.Department, str
                 message_ko=f"이 클라이언트의 권한 범위는 {department.slug} 부서가 아닙니다",
             )
         s.expunge(department)
+    if len(_checked) > 10_000:
+        _checked.clear()
+    _checked[key] = (time.monotonic() + AUTH_TTL, department, client.client_id)
     return department, client.client_id
 
 

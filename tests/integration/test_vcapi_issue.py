@@ -236,5 +236,10 @@ def test_clients_from_the_command_line(iss: IssuerUnderTest, capsys: pytest.Capt
     token = iss.vcapi_token(made["client_id"], made["client_secret"])
     assert _issue(iss, token, _base(iss)).status_code == 201
     assert cmd_client(argparse.Namespace(issuer_command="client-disable", client_id=made["client_id"]), iss.svc) == 0
+    import time
+
+    from issuer import vcapi
+
+    time.sleep(vcapi.AUTH_TTL)
     answer = _issue(iss, token, _base(iss))  # the token is still unexpired, but its client is disabled
     assert answer.status_code == 401
