@@ -45,7 +45,7 @@ class ArchiveError(InvalidInput):
 
 
 def _wrong() -> ArchiveError:
-    return ArchiveError("the file is not a wallet backup, is damaged, or the passphrase is wrong",
+    return ArchiveError("The file is not a wallet backup, is damaged, or the passphrase is wrong",
                         message_ko="백업 파일이 아니거나 손상되었거나 암호가 틀렸습니다")  # fmt: skip
 
 
@@ -68,7 +68,7 @@ def _key(passphrase: str, salt: bytes, t: int, m: int, p: int) -> bytes:
 def seal(payload: Mapping[str, Any], files: Mapping[str, bytes], passphrase: str) -> bytes:
     """The encrypted backup of `payload` (wallet.json) and `files`."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise InvalidInput(f"choose a passphrase of at least {MIN_PASSPHRASE} characters",
+        raise InvalidInput(f"Choose a passphrase of at least {MIN_PASSPHRASE} characters",
                            message_ko=f"암호는 {MIN_PASSPHRASE}자 이상으로 정하세요")  # fmt: skip
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -130,7 +130,7 @@ def restore(store: WalletStore, worker_id: str, contents: Contents) -> int:
     """Put a backup's credentials into `worker_id`'s account (whose key is the backup's); returns how many."""
     account = store.account(worker_id)
     if account.did != contents.key.public.did_key:
-        raise ArchiveError("this backup belongs to another wallet key", message_ko="이 백업은 다른 전자지갑 키의 것입니다")
+        raise ArchiveError("This backup belongs to another wallet key", message_ko="이 백업은 다른 전자지갑 키의 것입니다")
     for item in contents.credentials:
         store.put_credential(worker_id, item["credential"], receipt=item.get("receipt"),
                              status=str(item.get("status") or "active"), status_reason=str(item.get("statusReason") or ""))  # fmt: skip

@@ -85,7 +85,7 @@ def identify() -> BaseResponse | tuple[str, int]:
     name = (request.form.get("name") or "").strip()[:MAX_NAME]
     birth = (request.form.get("birthDate") or "").strip()[:10]
     if not name or len(birth) != 10:
-        return _form_error("wallet/invite.html", InvalidInput("enter your name and birth date", message_ko="이름과 생년월일을 입력하세요"), invite=inv, name=name, birth=birth)
+        return _form_error("wallet/invite.html", InvalidInput("Enter your name and birth date", message_ko="이름과 생년월일을 입력하세요"), invite=inv, name=name, birth=birth)
     try:
         sent = service().identify(inv["token"], name, birth, lang())
     except Error as e:
@@ -152,7 +152,7 @@ def enrol() -> BaseResponse | str:
 def enrol_options() -> dict[str, Any]:
     e = _enrolment()
     if e is None:
-        raise InvalidInput("start again from the invitation link", message_ko="초대 링크부터 다시 시작하세요")
+        raise InvalidInput("Start again from the invitation link", message_ko="초대 링크부터 다시 시작하세요")
     account = store().account(e["aid"])
     exclude = [] if e.get("returning") else [p.credential_id for p in store().passkeys(account.id)]
     return passkeys.registration_options(user_id=account.user_handle, user_name=account.name, display_name=account.name, exclude=exclude)
@@ -162,7 +162,7 @@ def enrol_options() -> dict[str, Any]:
 def enrol_verify() -> dict[str, Any]:
     e = _enrolment()
     if e is None:
-        raise InvalidInput("start again from the invitation link", message_ko="초대 링크부터 다시 시작하세요")
+        raise InvalidInput("Start again from the invitation link", message_ko="초대 링크부터 다시 시작하세요")
     new = passkeys.verify_registration((request.get_json(silent=True) or {}).get("credential") or {})
     store().add_passkey(e["aid"], new.credential_id, new.public_key, new.sign_count, list(new.transports), replace=bool(e.get("returning")))
     sign_in(e["aid"])

@@ -59,10 +59,10 @@ class IssuerClient:
             resp = self.http.request(method, f"{self.base}{path}", json=json, headers=headers,
                                      params={"lang": self.lang})  # fmt: skip
         except httpx.HTTPError:
-            raise Unavailable("the city's issuing service cannot be reached; try again in a few minutes",
+            raise Unavailable("The city's issuing service cannot be reached; try again in a few minutes",
                               message_ko="서울시 발급 서비스에 연결할 수 없습니다. 잠시 뒤 다시 시도하세요") from None  # fmt: skip
         if len(resp.content) > MAX_ANSWER:
-            raise Unavailable("the issuing service sent too large an answer", message_ko="발급 서비스의 응답이 너무 큽니다")
+            raise Unavailable("The issuing service sent too large an answer", message_ko="발급 서비스의 응답이 너무 큽니다")
         if resp.status_code >= 400:
             raise _problem(resp)
         if raw:
@@ -72,7 +72,7 @@ class IssuerClient:
         try:
             return resp.json()
         except ValueError:
-            raise Unavailable("the issuing service sent an unreadable answer", message_ko="발급 서비스의 응답을 읽을 수 없습니다") from None
+            raise Unavailable("The issuing service sent an unreadable answer", message_ko="발급 서비스의 응답을 읽을 수 없습니다") from None
 
     # --- the identity check ----------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ def _bound(body: Any) -> Bound:
 
 
 def _unreadable() -> Unavailable:
-    return Unavailable("the issuing service sent an unexpected answer", message_ko="발급 서비스가 예상과 다른 응답을 보냈습니다")
+    return Unavailable("The issuing service sent an unexpected answer", message_ko="발급 서비스가 예상과 다른 응답을 보냈습니다")
 
 
 def _problem(resp: httpx.Response) -> Error:
@@ -165,7 +165,7 @@ def _problem(resp: httpx.Response) -> Error:
     text = str(detail or body.get("title") or "") if isinstance(body, Mapping) else ""
     if resp.status_code >= 500 and resp.status_code != 501 or not text:
         if resp.status_code >= 500:
-            return Unavailable("the city's issuing service has a problem; try again later",
+            return Unavailable("The city's issuing service has a problem; try again later",
                                message_ko="서울시 발급 서비스에 문제가 있습니다. 잠시 뒤 다시 시도하세요")  # fmt: skip
         text = f"the issuing service refused the request ({resp.status_code})"
     cls = _BY_STATUS.get(resp.status_code, InvalidInput)

@@ -91,9 +91,9 @@ def callback() -> BaseResponse | tuple[str, int]:
         return redirect(url_for("auth.invite"), code=303)
     try:
         if request.args.get("error"):
-            raise InvalidInput("the identity check was cancelled", message_ko="본인 인증을 취소했습니다")
+            raise InvalidInput("The identity check was cancelled", message_ko="본인 인증을 취소했습니다")
         if not hmac.compare_digest(str(request.args.get("state", "")), str(pending["state"])):
-            raise InvalidInput("the identity check answer is not for this page; start again",
+            raise InvalidInput("The identity check answer is not for this page; start again",
                                message_ko="이 화면에서 시작한 본인 인증 결과가 아닙니다. 다시 시작하세요")  # fmt: skip
         meta, fetcher = _provider(s)
         try:
@@ -107,7 +107,7 @@ def callback() -> BaseResponse | tuple[str, int]:
         name, birth = oidc.person(claims)
         done = service().confirm(invite["token"], name, birth, lang(), id_token=str(token["id_token"]))
     except RequestException:
-        return _error(Unavailable("the identity provider cannot be reached; try again or use the SMS code",
+        return _error(Unavailable("The identity provider cannot be reached; try again or use the SMS code",
                                   message_ko="본인 인증 서비스에 연결할 수 없습니다. 다시 시도하거나 문자 인증번호를 사용하세요"), invite)  # fmt: skip
     except Error as e:
         return _error(e, invite)

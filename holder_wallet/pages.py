@@ -114,7 +114,7 @@ def export() -> Response | tuple[str, int]:
     passphrase = request.form.get("passphrase") or ""
     try:
         if passphrase != (request.form.get("passphrase2") or ""):
-            raise InvalidInput("the two passphrases differ", message_ko="두 번 입력한 암호가 다릅니다")
+            raise InvalidInput("The two passphrases differ", message_ko="두 번 입력한 암호가 다릅니다")
         data = archive.export(store(), wid, passphrase, _export_files(wid))
     except Error as e:
         return render_template("wallet/account.html", account=store().account(wid), passkeys=store().passkeys(wid),
@@ -144,7 +144,7 @@ def erase() -> BaseResponse | tuple[str, int]:
     wid = worker_id()
     assert wid is not None
     if (request.form.get("confirm") or "").strip() not in ERASE_WORD.values():
-        err = InvalidInput("type the word shown to confirm", message_ko="확인을 위해 안내된 단어를 입력하세요")
+        err = InvalidInput("Type the word shown to confirm", message_ko="확인을 위해 안내된 단어를 입력하세요")
         return render_template("wallet/account.html", account=store().account(wid), passkeys=store().passkeys(wid),
                                erase_word=ERASE_WORD[lang()], min_passphrase=archive.MIN_PASSPHRASE,
                                erase_error=err.diagnostics(lang())), 400  # fmt: skip

@@ -63,7 +63,7 @@ def shown(link_id: str) -> str:
     links = {p.id: p for p in store().published(_wid())}
     link = links.get(link_id)
     if link is None:
-        raise InvalidInput("no such link", message_ko="그런 링크가 없습니다")
+        raise InvalidInput("No such link", message_ko="그런 링크가 없습니다")
     url = service().link_url(link.id)
     return render_template("wallet/qr.html", link=link, url=url, qr=qr_data_uri(url))
 
@@ -81,7 +81,7 @@ def withdraw(link_id: str) -> BaseResponse:
 def _request_url() -> str:
     url = (request.values.get("request") or "").strip()
     if len(url) > MAX_REQUEST_URL:
-        raise InvalidInput("the request link is too long", message_ko="요청 링크가 너무 깁니다")
+        raise InvalidInput("The request link is too long", message_ko="요청 링크가 너무 깁니다")
     return url
 
 

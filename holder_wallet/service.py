@@ -106,7 +106,7 @@ class WalletService:
         bound = client.verify_oidc(token, id_token, did) if id_token is not None else client.verify(token, code or "", did)
         if existing is not None:
             if existing.issuer_worker_id not in (None, bound.worker_id):
-                raise Conflict("this identity check belongs to another worker record; please call the office",
+                raise Conflict("This identity check belongs to another worker record; please call the office",
                                message_ko="이 본인 확인은 다른 근로자 기록에 해당합니다. 담당 부서에 전화해 주세요")  # fmt: skip
             self.store.bind_issuer(existing.id, bound.worker_id, bound.worker_token)
             return Enrolment(existing.id, True, 0)
@@ -246,10 +246,10 @@ class WalletService:
     def publish(self, account_id: str, credential_ids: Iterable[str], minutes: int, purpose: str = "qr") -> Published:
         """Sign a presentation of the chosen credentials and publish it behind a short link."""
         if minutes not in (CERTIFICATE_MINUTES if purpose == "certificate" else LINK_MINUTES):
-            raise InvalidInput("choose one of the offered durations", message_ko="제시된 기간 중 하나를 고르세요")
+            raise InvalidInput("Choose one of the offered durations", message_ko="제시된 기간 중 하나를 고르세요")
         held = [self.store.credential(account_id, cid) for cid in dict.fromkeys(credential_ids)]
         if not held:
-            raise InvalidInput("choose at least one credential", message_ko="제출할 자격증명을 하나 이상 고르세요")
+            raise InvalidInput("Choose at least one credential", message_ko="제출할 자격증명을 하나 이상 고르세요")
         vp = verify.create_presentation([h.credential for h in held], self.store.key(account_id),
                                         challenge=f"{purpose}:{uuid.uuid4()}", domain=self.settings.base_url)  # fmt: skip
         body = {"verifiablePresentation": vp, "receipts": self._receipts(held)}
@@ -285,7 +285,7 @@ class WalletService:
         selected = {q: [h.credential for h in hs if h.credential_id in wanted] for q, hs in candidates.items()}
         selected = {q: cs for q, cs in selected.items() if cs}
         if not selected:
-            raise InvalidInput("choose at least one credential", message_ko="제출할 자격증명을 하나 이상 고르세요")
+            raise InvalidInput("Choose at least one credential", message_ko="제출할 자격증명을 하나 이상 고르세요")
         sent = [h for hs in candidates.values() for h in hs if h.credential_id in wanted]
         token = oid4vp.build_vp_token(request, selected, self.store.key(account_id), receipts=self._receipts(sent))
         resp = oid4vp.post_response(request, token, self.http)
@@ -293,7 +293,7 @@ class WalletService:
                   "titles": [h.summary.get("project", "") for h in sent]}  # fmt: skip
         if resp.status_code >= 400:
             self.store.record_share(account_id, "oid4vp", "failed", detail)
-            raise InvalidInput(f"the employer's service refused the answer ({resp.status_code})",
+            raise InvalidInput(f"The employer's service refused the answer ({resp.status_code})",
                                message_ko=f"고용주 서비스가 제출을 거절했습니다 ({resp.status_code})")  # fmt: skip
         self.store.record_share(account_id, "oid4vp", "shared", detail)
         try:

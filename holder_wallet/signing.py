@@ -41,10 +41,10 @@ def _offer(contract_id: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     item = svc.issuer(lang()).contract(svc._token(_wid()), contract_id)
     draft = item.get("draft")
     if item.get("state") != "offered" or not isinstance(draft, dict):
-        raise Conflict("this contract is not waiting for your signature", message_ko="서명을 기다리는 계약서가 아닙니다")
+        raise Conflict("This contract is not waiting for your signature", message_ko="서명을 기다리는 계약서가 아닙니다")
     digest = draft_digest(draft)
     if not hmac.compare_digest(digest, str(item.get("draftDigest") or "")):
-        raise Conflict("the contract shown differs from the one offered; reload the page",
+        raise Conflict("The contract shown differs from the one offered; reload the page",
                        message_ko="표시된 계약서가 제시된 계약서와 다릅니다. 페이지를 새로 고치세요")  # fmt: skip
     return item, draft, digest
 
@@ -132,12 +132,12 @@ def sign(contract_id: str) -> dict[str, Any]:
                                                purpose=_purpose(contract_id))  # fmt: skip
     owner, pid = assertion.owner
     if owner != wid:
-        raise InvalidInput("this passkey belongs to another wallet account", message_ko="다른 전자지갑 계정의 패스키입니다")
+        raise InvalidInput("This passkey belongs to another wallet account", message_ko="다른 전자지갑 계정의 패스키입니다")
     store().used_passkey(pid, assertion.new_sign_count)
     _, draft, digest = _offer(contract_id)
     evidence = assertion.evidence()
     if evidence.get("challenge") != digest:  # the draft changed between the two requests
-        raise Conflict("the contract changed while you were signing; read it again",
+        raise Conflict("The contract changed while you were signing; read it again",
                        message_ko="서명하는 동안 계약서가 바뀌었습니다. 다시 읽어 주세요")  # fmt: skip
     service().sign(wid, contract_id, draft, evidence, lang())
     return {"ok": True, "next": url_for("pages.home", signed=1)}

@@ -68,7 +68,7 @@ def kind_of(credential: Mapping[str, Any]) -> str:
     for t in types if isinstance(types, list) else [types]:
         if isinstance(t, str) and t in _KIND_OF_TYPE:
             return _KIND_OF_TYPE[t]
-    raise InvalidCredential("the wallet keeps labor contracts, career records and certificates only",
+    raise InvalidCredential("The wallet keeps labor contracts, career records and certificates only",
                             message_ko="전자지갑은 근로계약서, 경력기록, 경력증명서만 보관합니다")  # fmt: skip
 
 
@@ -176,13 +176,13 @@ class WalletStore:
 
     def _dek(self, w: Worker) -> bytes:
         if w.wrapped_dek is None:
-            raise AccountErased("this wallet account was erased", message_ko="이 전자지갑 계정은 삭제되었습니다")
+            raise AccountErased("This wallet account was erased", message_ko="이 전자지갑 계정은 삭제되었습니다")
         return self.master.unwrap(w.wrapped_dek, w.id)
 
     def _worker(self, s: Session, worker_id: str) -> Worker:
         w = s.get(Worker, worker_id)
         if w is None:
-            raise NotFound("no such wallet account", message_ko="전자지갑 계정을 찾을 수 없습니다")
+            raise NotFound("No such wallet account", message_ko="전자지갑 계정을 찾을 수 없습니다")
         return w
 
     def identity_index(self, name: str, birth_date: str) -> str:
@@ -207,7 +207,7 @@ class WalletStore:
                    created_at=self.clock())  # fmt: skip
         with self._tx() as s:
             if s.scalar(select(Worker.id).where(Worker.did == w.did)) is not None:
-                raise Conflict("this key already belongs to a wallet account", message_ko="이 키는 이미 다른 전자지갑 계정에 있습니다")
+                raise Conflict("This key already belongs to a wallet account", message_ko="이 키는 이미 다른 전자지갑 계정에 있습니다")
             s.add(w)
         return self.account(wid)
 
@@ -246,7 +246,7 @@ class WalletStore:
             w = self._worker(s, worker_id)
             other = s.scalar(select(Worker.id).where(Worker.issuer_worker_id == issuer_worker_id, Worker.id != w.id))
             if other is not None:
-                raise Conflict("the issuer's worker record is bound to another wallet account",
+                raise Conflict("The issuer's worker record is bound to another wallet account",
                                message_ko="서울시의 근로자 기록이 다른 전자지갑 계정에 연결되어 있습니다")  # fmt: skip
             w.issuer_worker_id = issuer_worker_id
             w.sealed_worker_token = envelope.seal(self._dek(w), worker_token, aad(w.id, "worker.worker_token"))
@@ -296,7 +296,7 @@ class WalletStore:
         """Keep a credential (or update the one with the same id: a newer receipt, a status)."""
         cid = credential.get("id")
         if not isinstance(cid, str) or not cid or len(cid) > 200:
-            raise InvalidCredential("the credential has no usable id", message_ko="자격증명에 id가 없습니다")
+            raise InvalidCredential("The credential has no usable id", message_ko="자격증명에 id가 없습니다")
         kind = kind_of(credential)
         summary = summary_of(credential)
         with self._tx() as s:
@@ -355,7 +355,7 @@ class WalletStore:
             w = self._worker(s, worker_id)
             r = s.scalar(select(HeldCredential).where(HeldCredential.worker_id == w.id, HeldCredential.credential_id == credential_id))
             if r is None:
-                raise NotFound("no such credential in this wallet", message_ko="전자지갑에 그 자격증명이 없습니다")
+                raise NotFound("No such credential in this wallet", message_ko="전자지갑에 그 자격증명이 없습니다")
             return _held(self._dek(w), w.id, r)
 
     # --- shares and published presentations ----------------------------------------------------
@@ -393,7 +393,7 @@ class WalletStore:
 
     def open_published(self, pid: str) -> dict[str, Any]:
         """The presentation behind a short link (public); NotFound once expired, withdrawn or erased."""
-        gone = NotFound("this link has expired or was withdrawn", message_ko="이 링크는 만료되었거나 근로자가 회수했습니다")
+        gone = NotFound("This link has expired or was withdrawn", message_ko="이 링크는 만료되었거나 근로자가 회수했습니다")
         with self.factory() as s:
             r = s.get(PublishedPresentation, pid) if 8 <= len(pid) <= 32 else None
             if r is None or r.withdrawn_at is not None or _utc(r.expires_at) <= self.clock():
@@ -407,7 +407,7 @@ class WalletStore:
         with self._tx() as s:
             r = s.get(PublishedPresentation, pid)
             if r is None or r.worker_id != worker_id:
-                raise NotFound("no such link", message_ko="그런 링크가 없습니다")
+                raise NotFound("No such link", message_ko="그런 링크가 없습니다")
             if r.withdrawn_at is None:
                 r.withdrawn_at = self.clock()
 
