@@ -21,8 +21,8 @@ def post_login(client: object, login: str, password: str) -> object:
                        headers={"Accept": "text/html"})  # fmt: skip
 
 
-def test_lockout_after_five_wrong_passwords(tmp_path: Path, sqlite_url: str) -> None:
-    with console_site(tmp_path, sqlite_url, RATE_LIMITS_ENABLED=False) as site:
+def test_lockout_after_five_wrong_passwords(tmp_path: Path, db_url: str) -> None:
+    with console_site(tmp_path, db_url, RATE_LIMITS_ENABLED=False) as site:
         client = site.app.test_client()
         sign_in(client, None)
         for _ in range(5):
