@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 LANGS = ["ko", "en"]
 WORKER = Ed25519KeyPair.from_seed(b"p" * 32)
 #: first-visit budgets of a landing page (document, CSS, images, fonts): Korean pages take the Hangul font
-BUDGET = {"ko": 420_000, "en": 80_000}
+BUDGET = {"ko": 200_000, "en": 80_000}
 
 
 @pytest.fixture(scope="module")
