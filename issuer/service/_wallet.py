@@ -220,9 +220,12 @@ class WalletMixin(ContractsMixin):
                 raise Unauthorized("sign in to your wallet again", message_ko="전자지갑에 다시 로그인하세요")
             return WorkerAuth(row.participant_id, row.holder_did)
 
-    def _worker_contracts(self, s: Any, auth: WorkerAuth) -> list[models.Contract]:
-        mine = select(models.Participant.id).where(models.Participant.holder_did == auth.holder_did)
-        q = select(models.Contract).where(models.Contract.participant_id.in_(mine), models.Contract.state != models.DRAFT)
+    def _worker_contracts(self, s: Any, auth: WorkerAuth, urn: str | None = None) -> list[models.Contract]:
+        """The worker's contracts past the draft (or the one named `urn`, if it is theirs): one query."""
+        q = select(models.Contract).join(models.Participant, models.Contract.participant_id == models.Participant.id).where(
+            models.Participant.holder_did == auth.holder_did, models.Contract.state != models.DRAFT)  # fmt: skip
+        if urn is not None:
+            q = q.where(models.Contract.urn == urn)
         return list(s.scalars(q.order_by(models.Contract.id)))
 
     def _wallet_view(self, s: Any, c: models.Contract) -> WalletContract:
@@ -244,9 +247,8 @@ class WalletMixin(ContractsMixin):
 
     def worker_contract(self, auth: WorkerAuth, urn: str) -> WalletContract:
         with self.tx() as s:
-            for c in self._worker_contracts(s, auth):
-                if c.urn == urn:
-                    return self._wallet_view(s, c)
+            for c in self._worker_contracts(s, auth, urn):
+                return self._wallet_view(s, c)
         raise NotFound("no such contract of yours", message_ko="해당 계약이 없습니다")
 
     def contract_preview(self, auth: WorkerAuth, urn: str, lang: str = "ko") -> bytes:
@@ -254,7 +256,7 @@ class WalletMixin(ContractsMixin):
         from ..preview import contract_preview_pdf
 
         with self.tx() as s:
-            c = next((c for c in self._worker_contracts(s, auth) if c.urn == urn), None)
+            c = next(iter(self._worker_contracts(s, auth, urn)), None)
             if c is None:
                 raise NotFound("no such contract of yours", message_ko="해당 계약이 없습니다")
             _, _, draft = self.draft_of(s, c)
@@ -267,7 +269,7 @@ class WalletMixin(ContractsMixin):
         if not isinstance(acceptance, Mapping):
             raise InvalidInput("acceptance is a JSON object", message_ko="acceptance는 JSON 객체여야 합니다")
         with self.tx() as s:
-            c = next((c for c in self._worker_contracts(s, auth) if c.urn == urn), None)
+            c = next(iter(self._worker_contracts(s, auth, urn)), None)
             if c is None:
                 raise NotFound("no such contract of yours", message_ko="해당 계약이 없습니다")
             if c.state != models.OFFERED:
