@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from agents.errors import Conflict, Error, InvalidInput, NotFound
 from web import passkeys
+from web.ratelimit import SlidingWindowLimiter
 
 from .. import models
 from ..service import Actor, IssuerService
@@ -140,6 +141,8 @@ class Accounts:
 
     def __init__(self, service: IssuerService) -> None:
         self.service = service
+        # names with no account lock like real ones, so the lock message does not reveal which exist
+        self._unknown = SlidingWindowLimiter(MAX_FAILED_LOGINS, LOCK_MINUTES * 60)
 
     # -- creating and changing accounts -------------------------------------------------------------
 
@@ -237,6 +240,9 @@ class Accounts:
             row = s.scalar(select(Staff).where(Staff.login == login))
             if row is None or not row.active or row.password_hash is None:
                 _verify(_DUMMY_HASH, password)
+                wait = self._unknown.hit(login)
+                if wait > 0:
+                    raise AccountLocked(max(1, int(wait // 60) + 1))
                 raise LoginFailed()
             locked_until = _aware(row.locked_until)
             if locked_until is not None and locked_until > now:
