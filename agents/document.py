@@ -171,6 +171,12 @@ def parse(data: bytes | str | Mapping[str, Any], *, expect: str | None = None, w
     return _submission(value, expect=expect, wrapper=wrapper)
 
 
+def from_parsed(value: Any, *, expect: str | None = None, wrapper: bool = False) -> Submission:
+    """`parse` for part of a document that `loader.parse_json` already parsed within its bounds (the
+    presentations of an OpenID4VP `vp_token`): the same checks, without walking it a second time."""
+    return _submission(value, expect=expect, wrapper=wrapper)
+
+
 def _submission(value: Any, *, expect: str | None, wrapper: bool) -> Submission:
     if not isinstance(value, dict):
         raise InvalidCredential("expected a JSON object (a credential or a presentation)", message_ko="JSON 객체(자격증명 또는 제출)가 필요합니다")

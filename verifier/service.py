@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents import loader, oid4vp, policies
 from agents.checkpoint import RetiredKey, Verifiers, merge_verifiers, parse_verifier_keys
 from agents.did import Resolver
-from agents.document import Credential, Presentation, Submission, parse
+from agents.document import Credential, Presentation, Submission, from_parsed, parse
 from agents.errors import Error, InvalidInput, NotFound, RegistryError
 from agents.fetcher import Fetcher
 from agents.keys import Ed25519PublicMultikey
@@ -303,7 +303,8 @@ class VerifierService:
         reports = []
         for query_id, vp in presentations:
             try:
-                rep = self.verify_presentation(vp, {"challenge": row.nonce, "domain": self.client_id}, holder_binding=True)
+                got = from_parsed(vp, expect="presentation")  # the token was parsed within bounds above: not walked again
+                rep = self.verify(Submission(got.document, {"challenge": row.nonce, "domain": self.client_id}, got.receipts), holder_binding=True)
                 rep = _with(rep, _request_checks(queries[query_id], vp, meta.get("since")))
             except Error as e:
                 rep = Report("presentation", (failed("well-formed", "형식", "Well-formed presentation", e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED),), checked_at=now.isoformat())

@@ -97,3 +97,20 @@ def test_every_way_in_is_the_parse_step(tmp_path: Path) -> None:
     assert isinstance(document.parse(wrapped, expect="credential").document, document.Credential)
     with pytest.raises(document.InvalidInput):
         document.parse(raw, expect="credential")  # the VC-API body is the wrapper
+
+
+def test_an_openid4vp_presentation_is_not_walked_again() -> None:
+    """The vp_token is parsed (and walked) once; its presentations go through the same checks without a second walk."""
+    from agents.verify import create_presentation
+
+    holder = Ed25519KeyPair.from_seed(b"\x14" * 32)
+    vp = create_presentation([_contract()], holder, challenge="n", domain="d")
+    token = loader.parse_json(orjson.dumps({"q": [vp]}))
+    walks: list[int] = []
+    real = loader._check_bounds
+    loader._check_bounds = lambda *a, **kw: walks.append(1) or real(*a, **kw)  # type: ignore[assignment]
+    try:
+        got = document.from_parsed(token["q"][0], expect="presentation")
+    finally:
+        loader._check_bounds = real  # type: ignore[assignment]
+    assert isinstance(got.document, document.Presentation) and walks == []
