@@ -42,15 +42,8 @@ class Anchoring:
     @classmethod
     def from_config(cls, config: RoleConfig) -> Anchoring | None:
         """From WORKCRED_REGISTRY_EVM_{RPC,CONTRACT,KEY,TIMEOUT}; None when not configured."""
-        extra = config.extra
-        env = {
-            evm.ENV_RPC: extra.get("evm_rpc", ""),
-            evm.ENV_CONTRACT: extra.get("evm_contract", ""),
-            evm.ENV_KEY: extra.get("evm_key", ""),
-        }
-        if extra.get("evm_timeout"):
-            env[evm.ENV_TIMEOUT] = extra["evm_timeout"]
-        anchor = evm.from_env(env)
+        values = {k: config.extra.get(f"evm_{k}") or "" for k in ("rpc", "contract", "key", "timeout")}
+        anchor = evm.from_settings(values, "WORKCRED_REGISTRY_EVM_")  # the one reader (the verifier's too)
         return None if anchor is None else cls(anchor)
 
     def unanchored_sizes(self, log: Log) -> list[int]:

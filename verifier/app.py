@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from agents.errors import RegistryError
-from agents.korean import josa
 from web import db, health
 from web.config import RoleConfig
 from web.factory import base_app
@@ -28,29 +26,16 @@ PURGE_SECONDS = 60.0
 def evm_anchor(config: RoleConfig) -> EvmAnchor | None:
     """The read-only EVM anchor from WORKCRED_VERIFIER_EVM_RPC and _EVM_CONTRACT (+ _EVM_TIMEOUT), or None.
 
-    Like `agents.evm.from_env` for the registry, but a verifier only reads anchored roots: it takes no
-    key. Setting only one of RPC and CONTRACT is a configuration error, not silently "no anchor".
+    Read by the same function as the registry's settings (`agents.evm.anchor.from_settings`), read-only:
+    a verifier takes no key. Setting only one of RPC and CONTRACT is a configuration error.
     """
     extra = config.extra
-    rpc, contract = (extra.get("evm_rpc") or "").strip(), (extra.get("evm_contract") or "").strip()
-    if not rpc and not contract:
-        return None
-    if not rpc or not contract:
-        missing = "WORKCRED_VERIFIER_EVM_" + ("RPC" if not rpc else "CONTRACT")
-        raise RegistryError(
-            f"EVM anchoring is partly configured: {missing} is not set",
-            message_ko=f"EVM 앵커링 설정이 불완전합니다: {josa(missing, '이')} 설정되지 않았습니다",
-        )
-    from agents.evm import anchor as evm  # web3 is imported only where anchoring is configured
+    values = {k: extra.get(f"evm_{k}") or "" for k in ("rpc", "contract", "timeout")}
+    if not values["rpc"].strip() and not values["contract"].strip():
+        return None  # web3 is imported only where anchoring is configured
+    from agents.evm import anchor as evm
 
-    try:
-        timeout = float(extra.get("evm_timeout") or evm.DEFAULT_TIMEOUT)
-    except ValueError:
-        raise RegistryError(
-            "WORKCRED_VERIFIER_EVM_TIMEOUT must be a number of seconds",
-            message_ko="WORKCRED_VERIFIER_EVM_TIMEOUT는 초 단위 숫자여야 합니다",
-        ) from None
-    return evm.EvmAnchor(rpc, contract, None, timeout=timeout)
+    return evm.from_settings(values, "WORKCRED_VERIFIER_EVM_", read_only=True)
 
 
 def create_app(config: RoleConfig | None = None, **service_options: Any) -> Flask:

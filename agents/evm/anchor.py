@@ -46,6 +46,7 @@ __all__ = [
     "EvmAnchor",
     "deploy",
     "from_env",
+    "from_settings",
     "on_checkpoint_callback",
     "origin_hash",
 ]
@@ -465,31 +466,38 @@ class EvmAnchor:
 
 
 def from_env(env: Mapping[str, str] | None = None) -> EvmAnchor | None:
-    """The EvmAnchor configured by WORKCRED_REGISTRY_EVM_{RPC,CONTRACT,KEY}, or None when not configured.
+    """The EvmAnchor configured by WORKCRED_REGISTRY_EVM_{RPC,CONTRACT,KEY,TIMEOUT}, or None when not configured.
 
     KEY is optional (read-only anchor for verifiers); RPC and CONTRACT go together, and setting
     only one of them (or KEY alone) is a configuration error rather than silently not anchoring.
     """
     env = os.environ if env is None else env
-    rpc = env.get(ENV_RPC, "").strip()
-    contract = env.get(ENV_CONTRACT, "").strip()
-    key = env.get(ENV_KEY, "").strip()
+    names = {"rpc": ENV_RPC, "contract": ENV_CONTRACT, "key": ENV_KEY, "timeout": ENV_TIMEOUT}
+    return from_settings({k: env.get(v, "") for k, v in names.items()}, "WORKCRED_REGISTRY_EVM_")
+
+
+def from_settings(values: Mapping[str, str], prefix: str, *, read_only: bool = False) -> EvmAnchor | None:
+    """The one reader of EVM anchoring settings (`rpc`, `contract`, `key`, `timeout`), for the registry
+    (`WORKCRED_REGISTRY_EVM_*`, with its key) and a verifier (`WORKCRED_VERIFIER_EVM_*`, `read_only`: a
+    key is ignored). None when nothing is set; RPC without CONTRACT (or the reverse) is an error."""
+    rpc, contract = (values.get("rpc") or "").strip(), (values.get("contract") or "").strip()
+    key = None if read_only else (values.get("key") or "").strip() or None
     if not rpc and not contract and not key:
         return None
     if not rpc or not contract:
-        missing = ENV_RPC if not rpc else ENV_CONTRACT
+        missing = prefix + ("RPC" if not rpc else "CONTRACT")
         raise RegistryError(
             f"EVM anchoring is partly configured: {missing} is not set",
             message_ko=f"EVM 앵커링 설정이 불완전합니다: {josa(missing, '이')} 설정되지 않았습니다",
             reason="configuration",
         )
     try:
-        timeout = float(env.get(ENV_TIMEOUT, "") or DEFAULT_TIMEOUT)
+        timeout = float(values.get("timeout") or DEFAULT_TIMEOUT)
     except ValueError:
         raise RegistryError(
-            f"{ENV_TIMEOUT} must be a number of seconds", message_ko=f"{ENV_TIMEOUT}는 초 단위 숫자여야 합니다"
+            f"{prefix}TIMEOUT must be a number of seconds", message_ko=f"{prefix}TIMEOUT는 초 단위 숫자여야 합니다"
         ) from None
-    return EvmAnchor(rpc, contract, key or None, timeout=timeout)
+    return EvmAnchor(rpc, contract, key, timeout=timeout)
 
 
 def on_checkpoint_callback(
