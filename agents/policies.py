@@ -563,8 +563,11 @@ class OnChain:
             if _unreachable(e):
                 return [unconfirmed("registry.chain", *T_ANCHOR, "블록체인 노드에 연결하지 못해 확인하지 못했습니다. 잠시 후 다시 확인하세요",
                                     "The blockchain node could not be reached. Try again later.", detail=detail)]  # fmt: skip
-            return [failed("registry.chain", *T_ANCHOR, "등록소 기록이 블록체인에 기록된 값과 다릅니다", "the registry's checkpoint differs from the one anchored on chain",
-                           Verdict.TAMPERED, detail=detail)]  # fmt: skip
+            if "not anchored" in e.message:
+                plain = ("등록소 기록이 블록체인에 앵커링되어 있지 않습니다", "the registry's checkpoint is not anchored on the chain")
+            else:
+                plain = ("등록소 기록이 블록체인에 기록된 값과 다릅니다", "the registry's checkpoint differs from the anchored root on the chain")
+            return [failed("registry.chain", *T_ANCHOR, *plain, Verdict.TAMPERED, detail=detail)]
         return [passed("registry.chain", *T_ANCHOR, "체크포인트가 블록체인에 기록된 값과 같습니다", "the checkpoint root matches the root anchored on chain", treeSize=cp.size)]
 
 

@@ -176,7 +176,9 @@ def credential_checks(c: Credential, outcomes: Sequence[di.ProofOutcome], at: da
         if any(o.previous for o in outcomes):
             checks.append(passed("proof-chain", *T_PROOF_CHAIN, "근로자 서명 뒤에 발급기관이 이어서 서명했습니다", "each chained proof covers the proofs before it"))
     except Error as e:
-        checks.append(failed("proof-chain", *T_PROOF_CHAIN, e.diagnostics("ko"), e.diagnostics("en"), Verdict.TAMPERED))
+        checks.append(failed("proof-chain", *T_PROOF_CHAIN, "서명들의 순서가 맞지 않습니다. 서명 뒤에 서명이 바뀌었거나 빠졌습니다",
+                             "The signatures are not in order: one was changed or removed after signing.", Verdict.TAMPERED,
+                             detail=(e.diagnostics("ko"), e.diagnostics("en"))))  # fmt: skip
     issuer_ok = [o for o in outcomes if o.ok and o.proof_purpose == "assertionMethod" and o.controller == c.issuer]
     if issuer_ok:
         checks.append(_ISSUER_OK)
@@ -203,7 +205,8 @@ def _worker_check(c: Credential, outcomes: Sequence[di.ProofOutcome], issuer_sig
             try:
                 o = contract.verify_acceptance(c.raw, entry, resolve)
             except Error as e:
-                return failed("worker-signature", *T_WORKER, e.diagnostics("ko"), e.diagnostics("en"), Verdict.MALFORMED)
+                return failed("worker-signature", *T_WORKER, "근로자의 동의 서명 형식이 잘못되어 확인할 수 없습니다", "The worker's acceptance is malformed and cannot be checked.",
+                              Verdict.MALFORMED, detail=(e.diagnostics("ko"), e.diagnostics("en")))  # fmt: skip
             if o.ok and o.proof_purpose == "authentication" and o.controller in c.subject_ids:
                 if not issuer_signed:
                     break
