@@ -35,6 +35,7 @@ from web.config import MAX_BODY_BYTES, RoleConfig
 from web.factory import security_headers
 from web.i18n import DEFAULT_LANG
 from web.problems import problem_json
+from web.server import lifespan, replay
 
 from .api import ROUTES, answer
 from .app import create_app
@@ -99,7 +100,7 @@ class VerifierASGI:
             more = message.get("more_body", False)
         raw = b"".join(chunks)
         if more:  # over the cap without a Content-Length: Flask refuses it with the usual problem
-            await self._wsgi(scope, _replay(raw, True, receive), send)  # type: ignore[arg-type]
+            await self._wsgi(scope, replay(raw, True, receive), send)  # type: ignore[arg-type]
             return
         try:
             if self._inline:
@@ -125,36 +126,13 @@ class VerifierASGI:
         metrics.observe_request("verifier", scope["path"], "POST", status, time.perf_counter() - started)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    self.close()
-                finally:
-                    await send({"type": "lifespan.shutdown.complete"})
-                return
+        await lifespan(receive, send, self.close)
 
     def close(self) -> None:
         """Write the queued audit rows and release connections (a worker's graceful shutdown)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self.service.close()
-
-
-def _replay(raw: bytes, more: bool, receive: Receive) -> Receive:
-    """A `receive` that hands out the body already read, then whatever the client still sends."""
-    pending = True
-
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": raw, "more_body": more}
-        return await receive()
-
-    return replayed
 
 
 def create_asgi_app(config: RoleConfig | None = None, **service_options: Any) -> VerifierASGI:

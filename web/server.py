@@ -168,7 +168,7 @@ class Guard:
             chunks.append(chunk)
             size += len(chunk)
             more = message.get("more_body", False)
-        await self.app(scope, _replay(b"".join(chunks), more, receive), send)
+        await self.app(scope, replay(b"".join(chunks), more, receive), send)
 
     def _direct(self, scope: Scope) -> bool:
         """A plain machine call to a direct path (a browser's, with a cookie, goes to Flask: buffered)."""
@@ -178,20 +178,25 @@ class Guard:
         )  # fmt: skip
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    assert self.on_shutdown is not None
-                    self.on_shutdown()
-                finally:
-                    await send({"type": "lifespan.shutdown.complete"})
-                return
+        assert self.on_shutdown is not None
+        await lifespan(receive, send, self.on_shutdown)
 
 
-def _replay(raw: bytes, more: bool, receive: Receive) -> Receive:
+async def lifespan(receive: Receive, send: Send, on_shutdown: Callable[[], None]) -> None:
+    """Answer the ASGI lifespan protocol; at shutdown run `on_shutdown` (release what the app holds)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                on_shutdown()
+            finally:
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def replay(raw: bytes, more: bool, receive: Receive) -> Receive:
     """A `receive` that hands out the body already read, then whatever the client still sends."""
     pending = True
 
