@@ -1,5 +1,5 @@
 """Security regressions found by attacking the landed verifier: every way in (VC-API, the paste and upload
-pages, the CLI) refuses the same hostile input with the same 4xx, through the one parse step."""
+pages, a scanned QR link, the CLI) refuses the same hostile input with the same 4xx, through the one parse step."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import copy
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +80,37 @@ HOSTILE = {
 }  # fmt: skip
 
 
+class _Published(BaseHTTPRequestHandler):
+    """A holder's publication host: serves whatever `body` the test put there (the QR link route)."""
+
+    body: bytes = b""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def app_and_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+def published() -> Iterator[tuple[type[_Published], str]]:
+    handler = type("H", (_Published,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield handler, f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def app_and_url(tmp_path_factory: pytest.TempPathFactory, published: tuple[type[_Published], str]) -> Iterator[tuple[Any, str]]:
     tmp = tmp_path_factory.mktemp("verifier")
     config = RoleConfig("verifier", base_url="http://127.0.0.1", database_url=f"sqlite:///{tmp / 'v.sqlite3'}",
-                        secret_key="t", dev=True, extra={"profile": "core", "background": "0"})  # fmt: skip
+                        secret_key="t", dev=True, extra={"profile": "core", "background": "0", "trusted_hosts": published[1]})  # fmt: skip
     app = create_app(config)
     server, _ = serve(app)
     yield app, f"http://127.0.0.1:{server.server_port}"
@@ -102,6 +130,8 @@ def _page(url: str, route: str, raw: bytes) -> httpx.Response:
         assert token is not None
         if route == "paste":
             return http.post("/paste?lang=en", data={"document": raw.decode(), "csrf_token": token.group(1)})
+        if route.startswith("http://"):  # a scanned QR code linking to a published presentation
+            return http.post("/scan?lang=en", data={"qr": route, "csrf_token": token.group(1)})
         files = {"file": ("credential.json", raw, "application/json")}
         return http.post("/upload?lang=en", data={"csrf_token": token.group(1)}, files=files)
 
@@ -116,15 +146,19 @@ def _cli(tmp_path: Path, raw: bytes) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_every_route_refuses_the_same_hostile_input_alike(case: str, app_and_url: tuple[Any, str], tmp_path: Path) -> None:
+def test_every_route_refuses_the_same_hostile_input_alike(
+    case: str, app_and_url: tuple[Any, str], published: tuple[type[_Published], str], tmp_path: Path
+) -> None:
     make, status, code, word = HOSTILE[case]
     raw = make()
     _, url = app_and_url
+    handler, host = published
+    handler.body = raw  # what a QR code's link would serve
     api = _vc_api(url, raw)
     assert api.status_code == status, api.text
     assert api.headers["content-type"].startswith("application/problem+json")
     assert api.json()["type"].endswith(code) and word in api.json()["detail"]
-    for route in ("paste", "upload"):
+    for route in ("paste", "upload", f"http://{host}/p/abc123"):
         page = _page(url, route, raw)
         assert page.status_code == status, (route, page.text[:500])
         assert word in page.text  # the page says what is wrong (the same message as the API)
