@@ -32,7 +32,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from .errors import RegistryError
+from .errors import KeyError_, RegistryError
 from .keys import Ed25519KeyPair, Ed25519PublicMultikey
 
 MAX_NOTE_BYTES = 16 * 1024
@@ -176,6 +176,38 @@ def parse_verifier_keys(text: str) -> dict[str, tuple[NoteKey, ...]]:
 def format_retired_key(name: str, key: RetiredKey) -> str:
     """The configuration form ``vkey@lastSize`` of a retired key (inverse of `parse_verifier_keys`)."""
     return f"{verifier_key(name, key.public)}@{key.last_size}"
+
+
+def retired_keys_setting(
+    text: str, origin: str, setting: str, *, current: Ed25519PublicMultikey | None = None
+) -> tuple[RetiredKey, ...]:
+    """The one reader of a retired-keys setting (the registry's WORKCRED_REGISTRY_RETIRED_KEYS and a
+    verifier's WORKCRED_VERIFIER_REGISTRY_RETIRED_KEYS): ``<verifier key of origin>@<last tree size>`` per
+    rotated-out key, comma or space separated, as `workcred registry rotate-key` prints it. A key listed
+    twice, or equal to `current`, is refused; so is any entry of another log or without its size."""
+    form_en = f"each entry is <verifier key of {origin}>@<last tree size> (as `workcred registry rotate-key` prints it)"
+    form_ko = f"각 항목은 <{origin} 검증 키>@<마지막 트리 크기> 형식입니다 (`workcred registry rotate-key`가 출력하는 값)"
+    if not text.strip():
+        return ()
+    try:
+        parsed = parse_verifier_keys(text)
+    except RegistryError as e:
+        why = e.message.removeprefix("malformed checkpoint note: ")  # a setting, not a checkpoint
+        raise KeyError_(f"{setting}: not a verifier key ({why}); {form_en}", message_ko=f"{setting} 설정이 잘못되었습니다(검증 키가 아닙니다). {form_ko}") from None
+    out: list[RetiredKey] = []
+    for name, found in parsed.items():
+        for key in found:
+            if name != origin or not isinstance(key, RetiredKey):
+                why_en = f"a key of log {name!r}" if name != origin else "an entry without @<last tree size>"
+                why_ko = f"{name} 로그의 키" if name != origin else "@<마지막 트리 크기>가 없는 항목"
+                raise KeyError_(f"{setting}: {why_en}; {form_en}", message_ko=f"{setting} 설정이 잘못되었습니다({why_ko}). {form_ko}")
+            if key.public == current or any(k.public == key.public for k in out):
+                raise KeyError_(
+                    f"{setting}: the key {key.public.multibase} is listed twice, or is the current registry key",
+                    message_ko=f"{setting}: 같은 키가 두 번 있거나 현재 등록소 키입니다",
+                )
+            out.append(key)
+    return tuple(out)
 
 
 def sign_checkpoint(cp: Checkpoint, name: str, signer: Ed25519KeyPair) -> str:

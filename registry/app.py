@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from agents.checkpoint import ALG_COSIGNATURE_V1, RetiredKey, parse_verifier_key, parse_verifier_keys
+from agents.checkpoint import ALG_COSIGNATURE_V1, RetiredKey, parse_verifier_key, retired_keys_setting
 from agents.errors import Error, KeyError_
 from agents.keys import Ed25519KeyPair, Ed25519PublicMultikey
 from web import db, health, metrics
@@ -95,25 +95,9 @@ def _uncovered(ctx: RegistryContext) -> metrics.GaugeSamples:
 
 
 def load_retired_keys(config: RoleConfig, origin: str) -> tuple[RetiredKey, ...]:
-    """WORKCRED_REGISTRY_RETIRED_KEYS: ``<verifier key>@<last tree size>`` per rotated-out key."""
-    text = config.extra.get("retired_keys") or ""
-    try:
-        parsed = parse_verifier_keys(text)
-    except Error as e:
-        raise KeyError_(
-            f"WORKCRED_REGISTRY_RETIRED_KEYS: {e.message}",
-            message_ko=f"WORKCRED_REGISTRY_RETIRED_KEYS 설정이 잘못되었습니다: {e.message_ko}",
-        ) from None
-    out: list[RetiredKey] = []
-    for name, keys in parsed.items():
-        for key in keys:
-            if name != origin or not isinstance(key, RetiredKey):
-                raise KeyError_(
-                    f"WORKCRED_REGISTRY_RETIRED_KEYS: each entry is <verifier key of {origin}>@<last tree size>",
-                    message_ko=f"WORKCRED_REGISTRY_RETIRED_KEYS 항목은 <{origin} 검증 키>@<마지막 트리 크기> 형식입니다",
-                )
-            out.append(key)
-    return tuple(out)
+    """WORKCRED_REGISTRY_RETIRED_KEYS: ``<verifier key>@<last tree size>`` per rotated-out key (read by
+    `agents.checkpoint.retired_keys_setting`, as a verifier reads its copy of the same value)."""
+    return retired_keys_setting(config.extra.get("retired_keys") or "", origin, "WORKCRED_REGISTRY_RETIRED_KEYS")
 
 
 def load_witnesses(config: RoleConfig) -> dict[str, Ed25519PublicMultikey]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from agents.checkpoint import RetiredKey, parse_verifier_key, parse_verifier_keys
+from agents.checkpoint import RetiredKey, parse_verifier_key, retired_keys_setting
 from agents.errors import Error, InvalidInput, KeyError_
 from agents.keys import Ed25519PublicMultikey
 from web.config import RoleConfig, peer_url
@@ -99,8 +99,6 @@ def _retired_registry_keys(
     registry key, the form the registry itself is configured with (WORKCRED_REGISTRY_RETIRED_KEYS) and
     `workcred registry rotate-key` prints; comma or space separated."""
     setting = "WORKCRED_VERIFIER_REGISTRY_RETIRED_KEYS"
-    form_en = f"each entry is <verifier key of {origin}>@<last tree size> (as `workcred registry rotate-key` prints it)"
-    form_ko = f"각 항목은 <{origin} 검증 키>@<마지막 트리 크기> 형식입니다 (`workcred registry rotate-key`가 출력하는 값)"
     if not text.strip():
         return {}
     if origin not in current:
@@ -108,27 +106,7 @@ def _retired_registry_keys(
             f"{setting} needs the current key in WORKCRED_VERIFIER_REGISTRY_KEY",
             message_ko=f"{setting}를 쓰려면 현재 키를 WORKCRED_VERIFIER_REGISTRY_KEY에 설정해야 합니다",
         )
-    try:
-        parsed = parse_verifier_keys(text)
-    except Error as e:
-        raise KeyError_(
-            f"{setting}: not a verifier key ({_why(e)}); {form_en}",
-            message_ko=f"{setting} 설정이 잘못되었습니다(검증 키가 아닙니다). {form_ko}",
-        ) from None
-    out: list[RetiredKey] = []
-    for name, found in parsed.items():
-        for key in found:
-            if name != origin or not isinstance(key, RetiredKey):
-                why_en = f"a key of log {name!r}" if name != origin else "an entry without @<last tree size>"
-                why_ko = f"{name} 로그의 키" if name != origin else "@<마지막 트리 크기>가 없는 항목"
-                raise KeyError_(f"{setting}: {why_en}; {form_en}", message_ko=f"{setting} 설정이 잘못되었습니다({why_ko}). {form_ko}")
-            if key.public == current[origin] or any(k.public == key.public for k in out):
-                raise KeyError_(
-                    f"{setting}: the key {key.public.multibase} is listed twice, or is the current registry key",
-                    message_ko=f"{setting}: 같은 키가 두 번 있거나 현재 등록소 키입니다",
-                )
-            out.append(key)
-    return {origin: tuple(out)}
+    return {origin: retired_keys_setting(text, origin, setting, current=current[origin])}
 
 
 def _why(e: Error) -> str:
