@@ -1,8 +1,9 @@
 """Issuing over the VC-API: `POST /credentials/issue` (eddsa-jcs-2022, a status entry allocated, the leaf
 logged) under the production command, next to ACA-Py 1.7's `/vc/di/add-proof` in the same run.
 
-Our side: gunicorn serving `issuer.app:create_app()` as README "Production" says (4 sync workers), its
-registry under gunicorn too (2 workers), SQLite databases in a temp dir, a department created through
+Our side: gunicorn serving `issuer.app:create_app()` as README "Production" says (4 sync workers) on
+PostgreSQL (a fresh schema of WORKCRED_TEST_PG_URL, default postgresql://127.0.0.1:5432/test; SQLite
+with `--sqlite` or when no server answers), its registry under gunicorn too (2 workers, SQLite), a department created through
 the issuer service, an OAuth client and its bearer token. Every request carries
 `options.credentialStatus`, so each answer holds a revocation and a suspension entry (indexes claimed
 from the registry ahead, in batches) and the credential's digest is appended to the registry log
@@ -65,8 +66,34 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.3)
 
 
+PG_URL = os.environ.get("WORKCRED_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+
+
 @contextmanager
-def city(tmp: Path) -> Iterator[dict[str, str]]:
+def issuer_database(tmp: Path, sqlite: bool) -> Iterator[tuple[str, str]]:
+    """(URL, what it is): a fresh PostgreSQL schema, dropped afterwards, or an SQLite file in `tmp`."""
+    if not sqlite:
+        try:
+            import psycopg
+
+            schema = "bench_" + os.urandom(6).hex()
+            with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+        except Exception as e:  # no server: say so in the output and measure on SQLite
+            print(f"bench_issue_api: PostgreSQL unavailable ({type(e).__name__}), using SQLite", file=sys.stderr)
+        else:
+            sep = "&" if "?" in PG_URL else "?"
+            try:
+                yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}", "PostgreSQL"
+            finally:
+                with psycopg.connect(PG_URL, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            return
+    yield f"sqlite:///{tmp}/issuer.sqlite3", "SQLite"
+
+
+@contextmanager
+def city(tmp: Path, issuer_db: str) -> Iterator[dict[str, str]]:
     """Registry and issuer under gunicorn; yields the environment (also set in os.environ for the service)."""
     reg_port, iss_port = _free_port(), _free_port()
     env = {
@@ -76,7 +103,7 @@ def city(tmp: Path) -> Iterator[dict[str, str]]:
         "WORKCRED_REGISTRY_API_TOKEN": "bench-token", "WORKCRED_REGISTRY_DATABASE_URL": f"sqlite:///{tmp}/registry.sqlite3",
         "WORKCRED_REGISTRY_BASE_URL": f"http://127.0.0.1:{reg_port}", "WORKCRED_REGISTRY_PORT": str(reg_port),
         "WORKCRED_ISSUER_BASE_URL": f"http://127.0.0.1:{iss_port}", "WORKCRED_ISSUER_PORT": str(iss_port),
-        "WORKCRED_ISSUER_DATABASE_URL": f"sqlite:///{tmp}/issuer.sqlite3", "WORKCRED_ISSUER_BACKGROUND": "0",
+        "WORKCRED_ISSUER_DATABASE_URL": issuer_db, "WORKCRED_ISSUER_BACKGROUND": "0",
         "WORKCRED_ISSUER_MASTER_KEY": multibase.b64url(os.urandom(32)), "WORKCRED_KEYSTORE_DIR": str(tmp / "keystore"),
         "WORKCRED_KEYSTORE_SECRET": multibase.b64url(os.urandom(32)),
     }  # fmt: skip
@@ -136,16 +163,17 @@ def wait_logged(svc: Any, timeout: float = 120) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--requests", type=int, default=2000, help="timed requests per measurement (ours and ACA-Py's)")
+    ap.add_argument("--requests", type=int, default=1000, help="timed requests per measurement (ours and ACA-Py's)")
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per concurrency (median ratio)")
+    ap.add_argument("--sqlite", action="store_true", help="the issuer on SQLite instead of PostgreSQL")
     args = ap.parse_args(argv)
     reason = acapy.unavailable_reason()
     rows: list[Stats] = []
     ratios: list[str] = []
     lags: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, city(Path(tmp)) as env:
+    with tempfile.TemporaryDirectory() as tmp, issuer_database(Path(tmp), args.sqlite) as (db_url, db_name), city(Path(tmp), db_url) as env:
         did, token, svc = setup(env)
         url = env["WORKCRED_ISSUER_BASE_URL"] + f"/vc-api/{DEPARTMENT}/credentials/issue"
         status = {"type": "BitstringStatusListEntry"}
@@ -191,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         svc.session_factory.kw["bind"].dispose()
     print("## Issuing: POST /credentials/issue vs ACA-Py /vc/di/add-proof\n")
     print((__doc__ or "").split("\n\n", 1)[1].strip() + "\n")
+    print(f"Issuer database in this run: {db_name}.\n")
     print(TABLE_HEADER)
     for r in rows:
         print(r.row())
