@@ -48,7 +48,7 @@ class CredentialOfferRow(Base):
     handle: Mapped[str] = mapped_column(String(43), unique=True)  # in credential_offer_uri; not a secret
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     configuration_id: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(20))  # contract | credential
+    source: Mapped[str] = mapped_column(String(20))  # the engine's kind: labor-contract | career-record | certificate
     credential_urn: Mapped[str] = mapped_column(String(64), index=True)
     participant_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     tx_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
