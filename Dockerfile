@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for the four role apps (registry, issuer, wallet, verifier), built in stages:
-#   assets  - npm ci, then the vendored browser assets and JSON-LD contexts are (re)built and checked
+#   assets  - npm ci, then the JSON-LD contexts, bundled scripts, KRDS styles and font subsets (re)built and checked
 #   build   - the Python wheels of the project and its dependencies
 #   app     - the runtime: Python 3.13, Debian's fonts-nanum (certificate PDFs), no compiler, no npm,
 #             a non-root user; each role runs under its production command (see docker-compose.yml)
@@ -10,15 +10,24 @@
 ARG PYTHON=python:3.13-slim-bookworm
 ARG NODE=node:20-bookworm-slim
 
-FROM ${NODE} AS assets
-RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*
+FROM ${NODE} AS node
+
+# the build scripts are Python (fontTools subsets the fonts); node and npm come from the official image
+FROM ${PYTHON} AS assets
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+    && pip install --no-cache-dir "fonttools>=4.55" "brotli>=1.1"
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# the bundled contexts and browser assets the apps serve are built from node_modules, never fetched at run time
-RUN set -e; for script in scripts/vendor_contexts.py scripts/bundle_*.py scripts/build_*.py; do \
-      [ -f "$script" ] || continue; python3 "$script"; done
+# everything the apps serve from npm packages is rebuilt here from node_modules (never fetched at run
+# time): the JSON-LD contexts, the bundled scripts, the KRDS styles and the Pretendard GOV subsets;
+# then checked against the committed copies, so the image serves exactly what the tests saw
+RUN python scripts/vendor_contexts.py && python scripts/bundle_js.py && python scripts/build_styles.py \
+    && python scripts/vendor_contexts.py --check && python scripts/bundle_js.py --check && python scripts/build_styles.py --check \
+    && node scripts/compile_contract.mjs --check
 
 FROM ${PYTHON} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
