@@ -92,6 +92,25 @@ def start_role(role: str, package: str) -> Running | str:
     return Running(role, package, app, server, thread)
 
 
+def where_to_start(running: list[Running]) -> list[str]:
+    """Development only: where a newcomer starts as each of the three users (the journey by hand)."""
+    urls = {r.role: r.app.config["WORKCRED"].base_url for r in running}
+    issuer = next((r for r in running if r.role == "issuer"), None)
+    if issuer is None or not issuer.app.config["WORKCRED"].dev:
+        return []
+    from issuer.demo import CLERK, STAFF
+
+    admin = STAFF[0]
+    lines = [
+        f"clerk: {urls['issuer']}/console/login ({CLERK[0]} / {CLERK[3]}; new projects and the outbox: {admin[0]} / {admin[3]})",
+        f"worker: {urls['issuer']}/console/outbox (signed in as {admin[0]}): open an invitation link there, "
+        "then enter the worker's name, birth date and the code sent next",
+    ]
+    if "verifier" in urls:
+        lines.append(f"employer: {urls['verifier']}/ (upload a certificate PDF, scan a QR, or ask for records)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every workcred role on 127.0.0.1")
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated subset of " + ", ".join(ROLES))
@@ -121,11 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     demo.seed_all(((r.role, r.package, r.app) for r in running), Path(DEFAULT_DATA_DIR), log_err)
-    issuer = next((r for r in running if r.role == "issuer"), None)
-    if issuer is not None and issuer.app.config["WORKCRED"].dev:
-        from issuer.demo import CLERK
-
-        say(f"clerk: {issuer.app.config['WORKCRED'].base_url}/console/login ({CLERK[0]} / {CLERK[3]})")
+    for line in where_to_start(running):
+        say(line)
 
     stop = threading.Event()
 
