@@ -140,20 +140,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sections(path: Path) -> dict[str, str]:
-    """Each script's section of an existing report (its text up to and including its `<sub>` footer)."""
+    """Each script's section of an existing report: from its `## ` heading to its `<sub>` footer."""
     if not path.exists():
         return {}
     out: dict[str, str] = {}
-    chunk: list[str] = []
+    chunk: list[str] | None = None
     for line in path.read_text(encoding="utf-8").split("\n"):
-        if line.startswith("## ") and not chunk and "Machine" in line:
-            continue
-        chunk.append(line)
-        if line.startswith("<sub>bench_"):
-            name = line[len("<sub>") :].split(" ", 1)[0].rstrip(":,")
-            start = next((i for i, text in enumerate(chunk) if text.startswith("## ")), 0)
-            out[name] = "\n".join(chunk[start:])
-            chunk = []
+        if line.startswith("## ") and line != "## Machine":
+            chunk = [line]
+        elif chunk is not None:
+            chunk.append(line)
+            if line.startswith("<sub>bench_"):
+                name = line[len("<sub>") :].split(" ", 1)[0].rstrip(":,")
+                out[name] = "\n".join(chunk)
+                chunk = None
     return out
 
 
