@@ -123,7 +123,8 @@ def _actions_for(state: str) -> list[str]:
     return {
         models.DRAFT: ["offer"], models.OFFERED: ["invite"], models.SIGNED: ["countersign"],
         models.ACTIVE: ["complete", "credential_offer", "terminate", "suspend", "revoke", "amend"],
-        models.COMPLETED: ["credential_offer"], models.TERMINATED: ["credential_offer"],
+        # a finished contract can still be suspended or revoked (with the career record it left)
+        models.COMPLETED: ["credential_offer", "suspend", "revoke"], models.TERMINATED: ["credential_offer", "suspend", "revoke"],
         models.SUSPENDED: ["reinstate", "revoke"],
     }.get(state, [])  # fmt: skip
 

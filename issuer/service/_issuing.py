@@ -41,6 +41,9 @@ def _reason(err: Error) -> tuple[str, str]:
     return err.diagnostics("ko"), err.diagnostics("en")
 
 
+#: the states a career record must be in for each status action (the record follows its contract)
+_FROM = {SUSPEND: (models.ACTIVE,), REINSTATE: (models.SUSPENDED,), REVOKE: (models.ACTIVE, models.SUSPENDED)}
+
 class IssuingMixin(WalletMixin):
     def _signer(self, dept: models.Department) -> Signer:
         """The department's current key (read from the key store once per department and minute)."""
@@ -274,6 +277,14 @@ class IssuingMixin(WalletMixin):
             rows += list(s.scalars(select(models.IssuedCredential).where(models.IssuedCredential.urn.in_(list(urns)))))
             if len({r.urn for r in rows}) != len(set(urns)):
                 raise not_found("credential", "증명")
+            # a finished contract's status reaches the career record it left (what a worker shows an employer)
+            ended = [r.id for r in rows if isinstance(r, models.Contract) and r.state in (models.COMPLETED, models.TERMINATED)
+                     or isinstance(r, models.Contract) and r.resume_state in (models.COMPLETED, models.TERMINATED)]  # fmt: skip
+            if ended:
+                records = s.scalars(select(models.IssuedCredential).where(
+                    models.IssuedCredential.contract_id.in_(ended), models.IssuedCredential.kind == "career-record",
+                    models.IssuedCredential.state.in_(_FROM[action])))  # fmt: skip
+                rows += [r for r in records if r.urn not in set(urns)]
             for row in rows:
                 new_state = self._transition(row, action)
                 dept = s.get_one(models.Department, row.department_id)

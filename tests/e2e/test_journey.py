@@ -286,32 +286,51 @@ def _journey(s: Servers, browser: Any, launch_browser: Any, clerk: CheckedPage, 
                 scan.step("25-camera-valid")
 
             # the request QR: the worker's wallet answers it (same device link, as the QR carries)
-            employer.goto("/")
-            ep.select_option("#years", "3")
-            ep.fill("#purpose", "채용 서류 확인" if lang == "ko" else "Hiring check")
-            with ep.expect_navigation():
-                ep.click("form[action$='/ask'] button[type=submit]")
-            employer.step("26-ask-waiting")
-            same_device = ep.get_attribute("a[href*='/oid4vp?request=']", "href")
-            assert same_device and same_device.startswith(s.wallet.url)
-            wp.goto(same_device + f"&lang={lang}")
-            wallet.step("27-consent")
-            _submit(wp, "/oid4vp/answer")
-            wallet.step("28-shared")
-            ep.wait_for_selector("#verdict", timeout=20_000)
-            assert ep.get_attribute("#verdict", "data-verdict") == "valid"
-            _all_checks_listed(ep)
-            employer.step("29-ask-valid")
+            assert _ask(employer, wallet, s, lang, "26-ask") == "valid"
 
             # the clerk changes the status; the employer's next check follows
             clerk.goto(f"/console/contracts?project={project_id}")
             clerk.page.get_by_role("link", name=worker[0]).click()
             clerk.page.wait_for_url("**/console/contracts/**")
             clerk.step("30-completed-contract")
-            if clerk.page.locator("form[action$='/revoke']").count() == 0:
-                pytest.xfail("the console cannot revoke, suspend or reinstate what a completed contract left: its contract "
-                             "page offers no status action (issuer/console/_contracts.py _actions_for), no page lists the "
-                             "worker's career records, and the career certificate carries no credentialStatus")  # fmt: skip
+            contract_path = clerk.page.url.split("?")[0].removeprefix(s.issuer_url)
+            for action, expected in (("suspend", "suspended"), ("reinstate", "valid"), ("revoke", "revoked")):
+                clerk.goto(contract_path)
+                form = clerk.page.locator(f"form[action$='/{action}']")
+                if form.locator("[name=reason]").count():
+                    clerk.page.locator("details.console-action", has=form).locator("summary").click()
+                    form.locator("[name=reason]").fill("근무 기록 확인 중" if action == "suspend" else "사실과 다른 기록")
+                with clerk.page.expect_navigation():
+                    form.locator("button[type=submit]").click()
+                clerk.step(f"31-{action}")
+                verdict = _ask(employer, wallet, s, lang, f"32-after-{action}")
+                if verdict == "valid" and expected != "valid":
+                    pytest.xfail("the employer's next check after a status change still says valid: the verifier keeps "
+                                 "status lists for their ttl (the registry's Cache-Control max-age), so a suspension or "
+                                 "revocation shows only once that time has passed")  # fmt: skip
+                assert verdict == expected, action
+
+
+def _ask(employer: CheckedPage, wallet: CheckedPage, s: Servers, lang: str, label: str) -> str:
+    """The employer asks for career records with a request QR; the worker's wallet answers (the same
+    device link the QR carries); the employer's page turns into the verdict by itself: its code."""
+    ep, wp = employer.page, wallet.page
+    employer.goto("/")
+    ep.select_option("#years", "3")
+    ep.fill("#purpose", "채용 서류 확인" if lang == "ko" else "Hiring check")
+    with ep.expect_navigation():
+        ep.click("form[action$='/ask'] button[type=submit]")
+    employer.step(f"{label}-waiting")
+    same_device = ep.get_attribute("a[href*='/oid4vp?request=']", "href")
+    assert same_device and same_device.startswith(s.wallet.url)
+    wp.goto(same_device + f"&lang={lang}")
+    wallet.step(f"{label}-consent")
+    _submit(wp, "/oid4vp/answer")
+    wallet.step(f"{label}-shared")
+    ep.wait_for_selector("#verdict", timeout=20_000)
+    _all_checks_listed(ep)
+    employer.step(f"{label}-verdict")
+    return str(ep.get_attribute("#verdict", "data-verdict"))
 
 
 def _upload(employer: CheckedPage, pdf: Path) -> str:
