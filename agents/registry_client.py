@@ -21,8 +21,10 @@ from .receipts import Receipt, verify_receipt
 
 #: bound on any response body from the registry
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-#: status lists published by the client default to a five-minute ttl
-DEFAULT_TTL_MS = 300_000
+#: status lists published by the client default to ttl 0: a verifier reads the list again at every check,
+#: so a suspension or revocation shows at the employer's next check (the verifier keeps each version's
+#: verified signature by digest, so a re-read costs one small GET, not a signature check)
+DEFAULT_TTL_MS = 0
 #: bound on the pages of one history a client follows
 MAX_HISTORY_PAGES = 1000
 #: items per batch round trip (the registry's own bound)
