@@ -344,11 +344,14 @@ class AnchoredInRegistry:
         assert got is not None
         if found.not_proven is not None or found.checkpoint is None:
             why = found.not_proven or RegistryError("no checkpoint")
+            if why.message.startswith("the document is not the one logged"):
+                plain = ("등록소에 기록된 문서와 다릅니다 (등록 후 바뀌었거나 영수증이 다른 문서의 것입니다)",
+                         "this is not the document the registry logged (changed after registration, or the receipt is for another document)")  # fmt: skip
+            else:  # the receipt's checkpoint itself does not hold (its key, its log): its own words name the case
+                plain = (why.diagnostics("ko"), why.diagnostics("en"))
             return [failed(
-                "registry.inclusion", *T_LOG,
-                "등록소에 기록된 문서와 다릅니다 (등록 후 바뀌었거나 영수증이 다른 문서의 것입니다)",
-                "this is not the document the registry logged (changed after registration, or the receipt is for another document)",
-                Verdict.TAMPERED, detail=(why.diagnostics("ko"), why.diagnostics("en")), index=got.index,
+                "registry.inclusion", *T_LOG, *plain, Verdict.TAMPERED,
+                detail=(why.diagnostics("ko"), why.diagnostics("en")), index=got.index,
             )]  # fmt: skip
         cp = found.checkpoint
         out = [
@@ -378,8 +381,11 @@ class AnchoredInRegistry:
             if _unreachable(e):
                 return unconfirmed("registry.consistency", *T_CONS, "등록소에 연결하지 못해 등록소 기록이 일관된지 확인하지 못했습니다. 잠시 후 다시 확인하세요",
                                    "The registry could not be reached, so we could not confirm its log is consistent. Try again later.", detail=detail)  # fmt: skip
-            return failed("registry.consistency", *T_CONS, "등록소가 검증자마다 다른 기록을 보여 주고 있습니다 (분기)", "the registry shows different histories to different verifiers (a fork)",
-                          Verdict.TAMPERED, detail=detail)  # fmt: skip
+            if e.message.startswith("fork detected"):
+                return failed("registry.consistency", *T_CONS, "등록소가 검증자마다 다른 기록을 보여 주고 있습니다 (분기)", "the registry shows different histories to different verifiers (a fork)",
+                              Verdict.TAMPERED, detail=detail)  # fmt: skip
+            # the registry's own checkpoint does not hold (e.g. signed only by a retired key): its words name the case
+            return failed("registry.consistency", *T_CONS, *detail, Verdict.TAMPERED, detail=detail)
         if related:
             return passed(
                 "registry.consistency", *T_CONS,

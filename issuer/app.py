@@ -47,14 +47,19 @@ def parse_departments(spec: str) -> tuple[Department, ...]:
     return tuple(departments)
 
 
-def _start_background(svc: IssuerService) -> None:
+class _Background:
     """Every BACKGROUND_SECONDS: resume orphaned bulk jobs, log pending audit events in the registry, fetch
-    receipts of checkpointed leaves."""
-    stop = threading.Event()
-    log = logging.getLogger(__name__)
+    receipts of checkpointed leaves. `close()` (the app's shutdown, `web.factory.close_app`) stops it
+    before the service's connections close."""
 
-    def run() -> None:
-        while not stop.wait(BACKGROUND_SECONDS):
+    def __init__(self, svc: IssuerService) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(svc,), name="issuer-background", daemon=True)
+        self._thread.start()
+
+    def _run(self, svc: IssuerService) -> None:
+        log = logging.getLogger(__name__)
+        while not self._stop.wait(BACKGROUND_SECONDS):
             try:
                 jobs.resume_unfinished(svc)  # bulk jobs whose runner died (kill -9, a restart) carry on
                 svc.flush_audit()
@@ -62,7 +67,9 @@ def _start_background(svc: IssuerService) -> None:
             except Error as e:  # the registry may be down: the rows wait for the next round
                 log.warning("issuer background round failed: %s", e.diagnostics("en"))
 
-    threading.Thread(target=run, name="issuer-background", daemon=True).start()
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def create_app(config: RoleConfig | None = None, *, service: IssuerService | None = None) -> Flask:
@@ -82,7 +89,7 @@ def create_app(config: RoleConfig | None = None, *, service: IssuerService | Non
     oidc_login.install(app, app.extensions["issuer"], config)
     install_from_config(app, config, svc)
     if config.extra.get("background", "1") != "0":
-        _start_background(svc)
+        app.extensions["issuer.background"] = _Background(svc)
     console.install(app, svc, owns_service=service is None)
     spec = config.extra.get("departments") or (DEV_DEPARTMENTS if config.dev else "")
     departments = parse_departments(spec)

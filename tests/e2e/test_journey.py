@@ -39,6 +39,7 @@ from tests.helpers_passkeys import virtual_authenticator
 from tests.helpers_wallet import Wallet, wallet_server
 from verifier.app import create_app as create_verifier
 from web.config import RoleConfig
+from web.factory import close_app
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             try:
                 yield Servers(city, svc, issuer_url, wallet, verifier_url, dept.id)
             finally:
+                close_app(box["issuer"])  # its background round stops before the service closes
                 box["verifier"].extensions["verifier"].close()
                 verifier_server.shutdown()
                 verifier_server.server_close()

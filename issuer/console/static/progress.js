@@ -34,11 +34,19 @@
       list.textContent = "";
       p.errors.slice(0, 50).forEach(function (e) {
         var li = document.createElement("li");
-        li.textContent = (e.contract || "-") + ": " + (e.reason ? e.reason[lang] : "");
+        li.textContent = (e.contract ? e.contract + ": " : "") + (e.reason ? e.reason[lang] : "");
         list.appendChild(li);
       });
     }
     return p.state === "done" || p.state === "stopped";
+  }
+
+  // a job that stopped, or finished with failures, says so: never the all-clear beside a failure
+  function settle(p) {
+    var clean = p.state === "done" && !p.failed && !p.errors.length;
+    var ok = box.querySelector("[data-when-clean]"), bad = box.querySelector("[data-when-troubled]");
+    if (ok) { ok.hidden = !clean; }
+    if (bad) { bad.hidden = clean; }
   }
 
   function poll() {
@@ -46,8 +54,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (p) {
         if (p && show(p)) {
-          var done = box.querySelector("[data-when-finished]");
-          if (done) { done.hidden = false; }
+          settle(p);
           return;
         }
         window.setTimeout(poll, 1000);
