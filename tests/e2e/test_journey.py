@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from agents import certificate
 from issuer.app import create_app as create_issuer
@@ -325,7 +326,12 @@ def _ask(employer: CheckedPage, wallet: CheckedPage, s: Servers, lang: str, labe
     wallet.step(f"{label}-consent")
     _submit(wp, "/oid4vp/answer")
     wallet.step(f"{label}-shared")
-    ep.wait_for_selector("#verdict", timeout=20_000)
+    try:
+        ep.wait_for_selector("#verdict", timeout=30_000)
+    except PlaywrightTimeout:
+        # seen once on a loaded machine: the page's poll had not turned yet; a reload polls again
+        ep.reload()
+        ep.wait_for_selector("#verdict", timeout=30_000)
     _all_checks_listed(ep)
     employer.step(f"{label}-verdict")
     return str(ep.get_attribute("#verdict", "data-verdict"))
