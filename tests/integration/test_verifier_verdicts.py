@@ -181,7 +181,8 @@ def test_presentation_valid_and_wrong_domain(city: City, dept: Department, verif
     assert stale.status_code == 400
 
 
-def test_untrusted_issuer(city: City, verifier: Flask) -> None:
+def test_untrusted_issuer(city: City, dept: Department, verifier: Flask) -> None:
+    # `dept` puts a trust list in place (with none published at all the answer is "could not confirm")
     rogue = city.department("rogue-office", accredited=False)
     status, report = _verify(verifier.test_client(), city.issue_career(rogue, Ed25519KeyPair.generate()))
     assert status == 400 and report["verdict"] == "untrusted-issuer"
