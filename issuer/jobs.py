@@ -328,6 +328,10 @@ def _finish(svc: IssuerService, job_id: int, owner: str, state: str, error: Erro
                 {"contract": None, "reason": {"ko": error.diagnostics("ko"), "en": error.diagnostics("en")}}
             )
             job.errors = json.dumps(errors[-MAX_ERRORS_KEPT:], ensure_ascii=False)
+        if state == DONE:
+            # nothing is left in the queue: every row was done or failed, including those a killed runner
+            # committed before it could count them (its batch and its count are two transactions)
+            job.done = max(job.done, job.total - job.failed)
         job.state, job.lease_owner, job.lease_until = state, None, None
         job.rate = 0.0 if state == STOPPED else job.rate
         job.finished_at = job.updated_at = svc.now()
